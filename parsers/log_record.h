@@ -1,0 +1,44 @@
+// LogRecord: one Postfix log entry, split into its syslog fields.
+//
+// A LogRecord holds views into memory owned by whoever produced it (the file
+// reader's line buffer, or the journal entry being read). The views are valid
+// only until that producer reads the next line or entry; consumers that need
+// anything longer must copy it. LogRecord is a plain value: cheap to copy,
+// no thread-safety concerns of its own.
+#ifndef PSE_PARSERS_LOG_RECORD_H_
+#define PSE_PARSERS_LOG_RECORD_H_
+
+#include <cstdint>
+
+#include "absl/strings/string_view.h"
+
+namespace pse {
+
+struct LogRecord {
+  // Log time in microseconds since the Unix epoch; 0 when the source gave none.
+  int64_t timestamp_us = 0;
+  // Postfix's syslog_name, e.g. "postfix", "postfix/submission", "postfix-out".
+  absl::string_view syslog_name;
+  // The Postfix daemon, e.g. "smtpd", "anvil", "master".
+  absl::string_view daemon;
+  // Process id of the daemon; -1 when absent.
+  int64_t pid = -1;
+  // Everything after "tag[pid]: ".
+  absl::string_view message;
+};
+
+// Splits a syslog identifier such as "postfix/submission/smtpd" into
+// syslog_name ("postfix/submission") and daemon ("smtpd") at the last '/'.
+// Returns false when the identifier is not a Postfix one: it must start with
+// "postfix" and contain a '/' with non-empty parts on both sides.
+bool SplitPostfixIdentifier(absl::string_view ident, absl::string_view* syslog_name,
+                            absl::string_view* daemon);
+
+// The `service` metric label for a syslog_name: a leading "postfix/" removed,
+// "smtp" for plain "postfix" (so "postfix/submission" -> "submission",
+// "postfix-out" -> "postfix-out", "postfix-smo/submission" -> "postfix-smo/submission").
+absl::string_view ServiceLabel(absl::string_view syslog_name);
+
+}  // namespace pse
+
+#endif  // PSE_PARSERS_LOG_RECORD_H_

@@ -1,0 +1,122 @@
+// PostfixEvent: what one Postfix log line means to this exporter.
+//
+// A small value produced by PostfixParser from a LogRecord. The enums here are
+// the bounded label vocabularies of the metrics (method, reason, stage), so
+// they are defined once, with their label strings, and shared by the parser,
+// the state and the metrics. string_view members point into the LogRecord's
+// message and share its lifetime.
+#ifndef PSE_PARSERS_POSTFIX_EVENT_H_
+#define PSE_PARSERS_POSTFIX_EVENT_H_
+
+#include <cstdint>
+
+#include "absl/strings/string_view.h"
+
+namespace pse {
+
+// SASL mechanism label values. Names are matched case-insensitively.
+enum class SaslMethod : uint8_t {
+  kPlain,
+  kLogin,
+  kCramMd5,
+  kDigestMd5,
+  kScramSha1,
+  kScramSha256,
+  kNtlm,
+  kGssapi,
+  kXoauth2,
+  kOauthbearer,
+  kExternal,
+  kAnonymous,
+  kOther,    // any other mechanism name
+  kUnknown,  // not logged (derived from auth= statistics)
+  kCount,
+};
+inline constexpr int kSaslMethodCount = static_cast<int>(SaslMethod::kCount);
+absl::string_view SaslMethodLabel(SaslMethod m);
+SaslMethod ParseSaslMethod(absl::string_view name);
+
+// Failure reason label values (see the README for the raw-text mapping).
+enum class FailureReason : uint8_t {
+  kBadCredentials,
+  kUnknownAccount,
+  kBackendUnavailable,
+  kMechanismUnsupported,
+  kProtocolError,
+  kAborted,
+  kAuthUnavailable,
+  kUnspecified,
+  kOther,
+  kCount,
+};
+inline constexpr int kFailureReasonCount = static_cast<int>(FailureReason::kCount);
+absl::string_view FailureReasonLabel(FailureReason r);
+
+// SMTP stage of "lost connection after X", normalised to a bounded set.
+enum class SmtpStage : uint8_t {
+  kConnect,
+  kHelo,
+  kEhlo,
+  kStarttls,
+  kAuth,
+  kMail,
+  kRcpt,
+  kData,
+  kBdat,
+  kEndOfMessage,
+  kRset,
+  kNoop,
+  kVrfy,
+  kEtrn,
+  kQuit,
+  kXclient,
+  kXforward,
+  kUnknownCommand,  // Postfix's "UNKNOWN": a command it does not know
+  kOther,
+  kCount,
+};
+inline constexpr int kSmtpStageCount = static_cast<int>(SmtpStage::kCount);
+absl::string_view SmtpStageLabel(SmtpStage s);
+SmtpStage ParseSmtpStage(absl::string_view word);
+
+enum class EventType : uint8_t {
+  kIgnored,         // not a daemon we read, or a recognised line of no interest
+  kUnrecognized,    // an smtpd line no parser understood (format drift)
+  kConnect,         // smtpd: connect from
+  kDisconnect,      // smtpd: disconnect from [stats]
+  kSessionAbort,    // smtpd: lost connection | timeout | too many errors after X from
+  kMessageQueued,   // smtpd: QUEUEID: client=...[, sasl_method=M]
+  kSaslFailed,      // smtpd: SASL M authentication failed: REASON
+  kSaslAborted,     // smtpd: SASL M authentication aborted
+  kSaslBackendNote, // smtpd: Cyrus "SASL authentication failure|problem:" or a
+                    //        backend connect warning (Dovecot socket, saslauthd)
+  kFatalNoSaslMechanisms,  // smtpd: fatal: no SASL authentication mechanisms
+  kFatal,           // smtpd: any other fatal:/panic: (the process exits)
+  kReject,          // smtpd: QUEUEID|NOQUEUE: reject: CMD from H[A]: CODE ...
+  kAnvilMaxConnectionCount,  // anvil: statistics: max connection count N for (...)
+  kMasterProcessLimit,       // master: service "S" (...) has reached its process limit "N"
+  kMasterChildExit,          // master: process .../smtpd pid N killed by signal|exit status
+};
+
+enum class AbortKind : uint8_t { kLostConnection, kTimeout, kTooManyErrors };
+
+struct PostfixEvent {
+  EventType type = EventType::kIgnored;
+  SaslMethod method = SaslMethod::kUnknown;       // kSaslFailed/Aborted, kMessageQueued
+  bool has_sasl_method = false;                   // kMessageQueued: sasl_method= present
+  FailureReason reason = FailureReason::kOther;   // kSaslFailed, kSaslBackendNote
+  bool backend_connect_error = false;             // kSaslBackendNote: backend unreachable
+  bool has_auth_stats = false;                    // kDisconnect: auth=S[/T] present
+  uint32_t auth_success = 0;                      // kDisconnect
+  uint32_t auth_total = 0;                        // kDisconnect
+  AbortKind abort_kind = AbortKind::kLostConnection;  // kSessionAbort
+  SmtpStage stage = SmtpStage::kOther;            // kSessionAbort
+  uint16_t reply_code = 0;                        // kReject: 3-digit SMTP code
+  bool relay_denied = false;                      // kReject: "<rcpt>: Relay access denied"
+  int64_t number = 0;  // anvil count, master process limit, master child pid
+  absl::string_view master_service;               // kMasterProcessLimit: master.cf name
+};
+
+}  // namespace pse
+
+#endif  // PSE_PARSERS_POSTFIX_EVENT_H_

@@ -1,0 +1,62 @@
+// SyslogLineParser: frames one text log line into a LogRecord.
+//
+// Accepted shapes (the prefix Postfix, rsyslog, syslog-ng and postlogd write):
+//   Jul  5 12:43:39 host postfix/smtpd[123]: message           (BSD, local time)
+//   Jul  5 12:43:39.123456 host postfix/smtpd[123]: message    (postlogd fractions)
+//   2024-07-05T12:43:39.123456+02:00 host postfix/smtpd[123]: message  (RFC 3339)
+// BSD timestamps carry no year. The year starts at Options::initial_year (or
+// the current year, stepped back when that would put the line in the future)
+// and moves forward when the month goes back (December -> January).
+//
+// Not thread-safe: it keeps the inferred year and a one-entry timestamp cache.
+// The views in the LogRecord point into the line passed to Parse().
+#ifndef PSE_PARSERS_SYSLOG_LINE_H_
+#define PSE_PARSERS_SYSLOG_LINE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "parsers/log_record.h"
+
+namespace pse {
+
+class SyslogLineParser {
+ public:
+  enum class Result {
+    kPostfix,    // a Postfix line; *record is filled in
+    kOther,      // a well-formed line of another program (dovecot, cron, ...)
+    kMalformed,  // not a syslog line at all
+  };
+
+  struct Options {
+    // Year assumed for the first BSD timestamp; 0 infers it from the clock.
+    int initial_year = 0;
+    // Time zone of BSD timestamps (which carry no offset). Default: local.
+    absl::TimeZone bsd_time_zone = absl::LocalTimeZone();
+    // "Now" for year inference; tests set it. Default: the real clock.
+    absl::Time now = absl::InfinitePast();
+  };
+
+  SyslogLineParser() : SyslogLineParser(Options()) {}
+  explicit SyslogLineParser(const Options& options);
+
+  Result Parse(absl::string_view line, LogRecord* record);
+
+ private:
+  bool ParseBsdTimestamp(absl::string_view* rest, int64_t* micros);
+  bool ParseRfc3339Timestamp(absl::string_view* rest, int64_t* micros);
+
+  Options options_;
+  int year_ = 0;
+  int last_month_ = 0;
+  // Cache of the last BSD "Mmm dd hh:mm:ss" string and its value in seconds.
+  char cached_stamp_[15] = {};
+  int64_t cached_seconds_ = 0;
+  bool cache_valid_ = false;
+};
+
+}  // namespace pse
+
+#endif  // PSE_PARSERS_SYSLOG_LINE_H_

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs the Debian packages this project builds and tests with.
+# Idempotent; works as root on a fresh Debian 12 machine. Non-interactive.
+#
+#   scripts/install-deps.sh          build + runtime dependencies
+#   scripts/install-deps.sh --test   also everything the test suite uses
+set -euo pipefail
+
+build_pkgs=(
+  cmake g++ make pkg-config ca-certificates
+  prometheus-cpp-dev libre2-dev libabsl-dev libyaml-cpp-dev
+  libsystemd-dev libmicrohttpd-dev libgnutls28-dev libcrypt-dev zlib1g-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+)
+test_pkgs=(
+  python3 curl procps
+  prometheus prometheus-alertmanager
+  systemd-journal-remote systemd
+  golang-go golang-github-masterminds-sprig-dev nodejs
+  buildah
+  postfix dovecot-core swaks openssl
+)
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+# Debian's nodejs ships npm as a separate package; NodeSource's bundles it and
+# conflicts with Debian's npm. Ask for the package only when the command is absent.
+if [[ "${1:-}" == "--test" ]] && ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#want[@]} packages present"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing packages (${missing[*]}); run as root" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# Postfix asks debconf questions on install; answer them so nothing prompts,
+# and keep the system-wide instance from being configured as a live MTA.
+if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  echo "postfix postfix/mailname string localhost" | debconf-set-selections
+fi
+echo "install-deps: installing ${missing[*]}"
+apt-get update -qq
+# policy-rc.d stops package scripts from starting daemons (prometheus,
+# alertmanager, dovecot, postfix) system-wide; tests start their own.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod +x "$policy"
+  created_policy=1
+fi
+trap '[[ $created_policy == 1 ]] && rm -f "$policy"' EXIT
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
