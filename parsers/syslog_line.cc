@@ -184,9 +184,9 @@ SyslogLineParser::Result SyslogLineParser::Parse(absl::string_view line, LogReco
     tag = tag.substr(0, open);
   }
   if (tag.find(' ') != absl::string_view::npos) return Result::kMalformed;
+  record->timestamp_us = micros;
   absl::string_view syslog_name, daemon;
   if (!SplitPostfixIdentifier(tag, &syslog_name, &daemon)) return Result::kOther;
-  record->timestamp_us = micros;
   record->syslog_name = syslog_name;
   record->daemon = daemon;
   record->pid = pid;

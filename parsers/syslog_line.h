@@ -26,7 +26,7 @@ class SyslogLineParser {
  public:
   enum class Result {
     kPostfix,    // a Postfix line; *record is filled in
-    kOther,      // a well-formed line of another program (dovecot, cron, ...)
+    kOther,      // another program's line (dovecot, cron, ...); only timestamp_us is set
     kMalformed,  // not a syslog line at all
   };
 

@@ -1,0 +1,60 @@
+#include "exporter/pipeline.h"
+
+#include "parsers/postfix_parser.h"
+
+namespace pse {
+
+Pipeline::Pipeline(const Options& options, Metrics* metrics)
+    : metrics_(metrics), framer_(options.syslog), state_(options.state, metrics) {}
+
+void Pipeline::OnLine(absl::string_view line) {
+  metrics_->log_lines->Increment();
+  LogRecord record;
+  switch (framer_.Parse(line, &record)) {
+    case SyslogLineParser::Result::kMalformed:
+      metrics_->log_lines_malformed->Increment();
+      return;
+    case SyslogLineParser::Result::kOther:
+      // Other programs' lines still tell us how far the log has got.
+      if (record.timestamp_us > newest_us_) {
+        newest_us_ = record.timestamp_us;
+        metrics_->log_last_timestamp->Set(static_cast<double>(newest_us_) / 1e6);
+      }
+      return;
+    case SyslogLineParser::Result::kPostfix:
+      Process(record);
+      return;
+  }
+}
+
+void Pipeline::OnRecord(const LogRecord& record) {
+  metrics_->log_lines->Increment();
+  Process(record);
+}
+
+void Pipeline::Process(const LogRecord& record) {
+  if (record.timestamp_us > newest_us_) {
+    newest_us_ = record.timestamp_us;
+    metrics_->log_last_timestamp->Set(static_cast<double>(newest_us_) / 1e6);
+  }
+  state_.AdvanceTime(record.timestamp_us);
+  state_.Handle(record, ParsePostfix(record));
+}
+
+void Pipeline::SyncSourceStats(const SourceStats& s, absl::Time now) {
+  metrics_->source_up->Set(s.up ? 1 : 0);
+  auto sync = [](prometheus::Counter* c, uint64_t now_value, uint64_t* last) {
+    if (now_value > *last) c->Increment(static_cast<double>(now_value - *last));
+    *last = now_value;
+  };
+  sync(metrics_->source_rotations, s.rotations, &synced_.rotations);
+  sync(metrics_->source_truncations, s.truncations, &synced_.truncations);
+  sync(metrics_->lines_too_long, s.lines_too_long, &synced_.lines_too_long);
+  sync(metrics_->source_errors, s.errors, &synced_.errors);
+  if (s.idle && s.newest_entry_us > 0) {
+    double lag = absl::ToDoubleSeconds(now - absl::FromUnixMicros(s.newest_entry_us));
+    metrics_->journal_lag->Set(lag > 0 ? lag : 0);
+  }
+}
+
+}  // namespace pse

@@ -1,0 +1,229 @@
+#include "exporter/state.h"
+
+#include <algorithm>
+
+namespace pse {
+namespace {
+
+bool Refines(FailureReason r) {
+  return r != FailureReason::kOther && r != FailureReason::kUnspecified;
+}
+
+absl::string_view Instance(absl::string_view syslog_name) {
+  return syslog_name.substr(0, syslog_name.find('/'));
+}
+
+}  // namespace
+
+SessionState::SessionState(const Options& options, Metrics* metrics)
+    : options_(options), metrics_(metrics) {}
+
+SessionState::ServiceState& SessionState::Svc(int index) {
+  if (static_cast<size_t>(index) >= services_.size()) services_.resize(index + 1);
+  ServiceState& s = services_[index];
+  if (!s.peak) s.peak = std::make_unique<PeakWindow>(absl::ToInt64Microseconds(options_.peak_window));
+  return s;
+}
+
+int64_t SessionState::open_sessions(int service_index) const {
+  if (static_cast<size_t>(service_index) >= services_.size()) return 0;
+  return services_[service_index].open;
+}
+
+void SessionState::UpdatePeak(int index) {
+  ServiceState& s = Svc(index);
+  metrics_->service(index).sessions_max->Set(static_cast<double>(s.peak->Max(now_us_)));
+}
+
+bool SessionState::SameInstance(int a, int b) {
+  return a == b ||
+         Instance(metrics_->service(a).syslog_name) == Instance(metrics_->service(b).syslog_name);
+}
+
+void SessionState::OpenSession(Proc* p) {
+  ServiceState& s = Svc(p->service);
+  p->open = true;
+  ++s.open;
+  Metrics::Service& m = metrics_->service(p->service);
+  m.connects->Increment();
+  m.sessions->Set(static_cast<double>(s.open));
+  s.peak->Record(now_us_, s.open);
+  UpdatePeak(p->service);
+}
+
+void SessionState::CloseSession(Proc* p) {
+  if (!p->open) return;
+  p->open = false;
+  ServiceState& s = Svc(p->service);
+  if (s.open > 0) --s.open;
+  metrics_->service(p->service).sessions->Set(static_cast<double>(s.open));
+  s.peak->Record(now_us_, s.open);
+  UpdatePeak(p->service);
+}
+
+void SessionState::Forget(ProcList::iterator it) {
+  CloseSession(&*it);
+  procs_.erase(it->pid);
+  lru_.erase(it);
+  metrics_->sessions_tracked->Set(static_cast<double>(procs_.size()));
+}
+
+SessionState::Proc* SessionState::Touch(int64_t pid, int service) {
+  auto found = procs_.find(pid);
+  if (found != procs_.end()) {
+    ProcList::iterator it = found->second;
+    if (it->service != service) {
+      // The pid now logs under another syslog_name: the old process is gone
+      // and a new one reused its pid.
+      CloseSession(&*it);
+      *it = Proc();
+      it->pid = pid;
+      it->service = service;
+    }
+    it->last_seen_us = now_us_;
+    lru_.splice(lru_.end(), lru_, it);
+    return &*it;
+  }
+  if (procs_.size() >= options_.max_tracked_processes && !lru_.empty()) {
+    metrics_->evictions_capacity->Increment();
+    Forget(lru_.begin());
+  }
+  lru_.emplace_back();
+  ProcList::iterator it = std::prev(lru_.end());
+  it->pid = pid;
+  it->service = service;
+  it->last_seen_us = now_us_;
+  procs_.emplace(pid, it);
+  metrics_->sessions_tracked->Set(static_cast<double>(procs_.size()));
+  return &*it;
+}
+
+void SessionState::AdvanceTime(int64_t now_us) {
+  if (now_us <= now_us_) return;
+  now_us_ = now_us;
+  // Peaks decay as log time passes even when nothing else happens; refresh
+  // them at most once a second of log time.
+  if (now_us_ - last_peak_refresh_us_ >= 1000000) {
+    last_peak_refresh_us_ = now_us_;
+    for (size_t i = 0; i < services_.size(); ++i) {
+      if (services_[i].peak) UpdatePeak(static_cast<int>(i));
+    }
+  }
+  if (now_us_ - last_sweep_us_ >= 10 * 1000000) {
+    last_sweep_us_ = now_us_;
+    const int64_t cutoff = now_us_ - absl::ToInt64Microseconds(options_.idle_timeout);
+    while (!lru_.empty() && lru_.front().last_seen_us < cutoff) {
+      metrics_->evictions_idle->Increment();
+      Forget(lru_.begin());
+    }
+  }
+}
+
+void SessionState::Handle(const LogRecord& record, const PostfixEvent& ev) {
+  switch (ev.type) {
+    case EventType::kIgnored:
+      return;
+    case EventType::kAnvilMaxConnectionCount:
+      metrics_->anvil_connection_count_max->Set(static_cast<double>(ev.number));
+      return;
+    case EventType::kMasterProcessLimit:
+      metrics_->ProcessLimitReached(ev.master_service).Increment();
+      return;
+    case EventType::kMasterChildExit: {
+      // master logs under the instance's own syslog_name; the child may have
+      // logged under "<instance>/submission" and so on.
+      auto found = procs_.find(ev.number);
+      if (found == procs_.end()) return;
+      int master_service = metrics_->ServiceIndex(record.syslog_name);
+      if (SameInstance(found->second->service, master_service)) Forget(found->second);
+      return;
+    }
+    default:
+      break;
+  }
+
+  const int service = metrics_->ServiceIndex(record.syslog_name);
+  Metrics::Service& m = metrics_->service(service);
+  if (ev.type == EventType::kUnrecognized) {
+    m.unrecognized->Increment();
+    return;
+  }
+  if (ev.type == EventType::kReject) {
+    metrics_->Rejected(m, ev.reply_code).Increment();
+    if (ev.relay_denied) m.relay_denied->Increment();
+    return;
+  }
+  if (ev.type == EventType::kMessageQueued) {
+    int idx = ev.has_sasl_method ? static_cast<int>(ev.method) : kSaslMethodCount;
+    m.processed[idx]->Increment();
+    return;
+  }
+
+  Proc* p = Touch(record.pid, service);
+  switch (ev.type) {
+    case EventType::kConnect:
+      if (p->open) CloseSession(p);  // pid reused without a disconnect line
+      *p = Proc{p->pid, service, false, now_us_};
+      OpenSession(p);
+      break;
+    case EventType::kDisconnect: {
+      m.disconnects->Increment();
+      if (ev.has_auth_stats) {
+        m.successes->Increment(ev.auth_success);
+        uint32_t failed = ev.auth_total - ev.auth_success;
+        if (failed > p->logged_failures) {
+          FailureReason r = p->aborted_after_auth ? FailureReason::kAborted
+                                                  : FailureReason::kAuthUnavailable;
+          m.failures[static_cast<int>(SaslMethod::kUnknown)][static_cast<int>(r)]->Increment(
+              failed - p->logged_failures);
+        }
+      }
+      Forget(procs_.find(p->pid)->second);
+      break;
+    }
+    case EventType::kSessionAbort:
+      p->has_note = false;
+      if (ev.abort_kind != AbortKind::kTooManyErrors && ev.stage == SmtpStage::kAuth) {
+        p->aborted_after_auth = true;
+      }
+      if (ev.abort_kind == AbortKind::kLostConnection) {
+        m.lost[static_cast<int>(ev.stage)]->Increment();
+      }
+      break;
+    case EventType::kSaslFailed: {
+      FailureReason r = ev.reason;
+      if (p->has_note && Refines(p->note_reason)) r = p->note_reason;
+      m.failures[static_cast<int>(ev.method)][static_cast<int>(r)]->Increment();
+      ++p->logged_failures;
+      p->has_note = false;
+      break;
+    }
+    case EventType::kSaslAborted:
+      m.failures[static_cast<int>(ev.method)][static_cast<int>(FailureReason::kAborted)]
+          ->Increment();
+      ++p->logged_failures;
+      p->has_note = false;
+      break;
+    case EventType::kSaslBackendNote:
+      if (ev.backend_connect_error) {
+        m.backend_errors->Increment();
+        p->backend_error_pending = true;
+      }
+      if (!p->has_note || !Refines(p->note_reason)) {
+        p->has_note = true;
+        p->note_reason = ev.reason;
+      }
+      break;
+    case EventType::kFatalNoSaslMechanisms:
+      if (!p->backend_error_pending) m.backend_errors->Increment();
+      Forget(procs_.find(p->pid)->second);
+      break;
+    case EventType::kFatal:
+      Forget(procs_.find(p->pid)->second);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace pse

@@ -1,0 +1,109 @@
+// SessionState: per-process smtpd state that turns events into counts.
+//
+// An smtpd process serves one SMTP session at a time, so a session is tracked
+// per (syslog_name, pid). It is opened by "connect from" and closed by
+// "disconnect from", a fatal/panic of that process, master's report of the
+// pid's death, a new "connect from" on a reused pid, or an idle timeout.
+//
+// Attempt accounting (each failed AUTH counted exactly once):
+//  - "SASL M authentication failed|aborted" lines are counted when seen, and
+//    remembered per process;
+//  - a backend line of the same process just before (Cyrus companion, Dovecot
+//    socket warning) refines the failed line's reason;
+//  - at "disconnect from ... auth=S/T", S successes are counted, and failed
+//    attempts (T-S) beyond those already logged are counted with method
+//    "unknown" and reason "aborted" (session lost/timed out after AUTH) or
+//    "auth_unavailable" (Postfix logs nothing when it refuses AUTH itself).
+//  - a backend connect warning is one backend error, and the "fatal: no SASL
+//    authentication mechanisms" that follows it is the same error.
+//
+// Memory is bounded by Options::max_tracked_processes: the least recently
+// active process is evicted first (counted). Peaks are maxima over a trailing
+// window of log time (never reset by reading).
+//
+// Not thread-safe: the ingest thread owns it.
+#ifndef PSE_EXPORTER_STATE_H_
+#define PSE_EXPORTER_STATE_H_
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "exporter/metrics.h"
+#include "exporter/peak_window.h"
+#include "parsers/log_record.h"
+#include "parsers/postfix_event.h"
+
+namespace pse {
+
+class SessionState {
+ public:
+  struct Options {
+    // Trailing window of log time for postfix_smtpd_sessions_max. Longer
+    // windows keep a short burst visible to slower scrape intervals.
+    absl::Duration peak_window = absl::Seconds(60);
+    // A process with no line for this long (log time) is forgotten and its
+    // session closed. smtpd's own command timeout is 300 s; an hour leaves
+    // room for slow DATA transfers.
+    absl::Duration idle_timeout = absl::Hours(1);
+    // Most smtpd processes held at once; beyond it the least recently active
+    // is evicted. Each costs ~100 bytes. Postfix's default process limit is
+    // 100 per service, so 16384 leaves ample room.
+    size_t max_tracked_processes = 16384;
+  };
+
+  SessionState(const Options& options, Metrics* metrics);
+
+  // Applies one event. `record` supplies the process identity and log time.
+  void Handle(const LogRecord& record, const PostfixEvent& event);
+  // Advances log time (monotonic; earlier times are ignored): refreshes peak
+  // gauges and expires idle processes. Called for every line with a time.
+  void AdvanceTime(int64_t now_us);
+
+  size_t tracked() const { return procs_.size(); }
+  int64_t open_sessions(int service_index) const;
+
+ private:
+  struct Proc {
+    int64_t pid = 0;
+    int service = 0;
+    bool open = false;
+    int64_t last_seen_us = 0;
+    uint32_t logged_failures = 0;
+    bool aborted_after_auth = false;
+    bool backend_error_pending = false;
+    bool has_note = false;
+    FailureReason note_reason = FailureReason::kOther;
+  };
+  using ProcList = std::list<Proc>;
+
+  struct ServiceState {
+    int64_t open = 0;
+    std::unique_ptr<PeakWindow> peak;
+  };
+
+  Proc* Touch(int64_t pid, int service);
+  void Forget(ProcList::iterator it);
+  void CloseSession(Proc* p);
+  void OpenSession(Proc* p);
+  ServiceState& Svc(int index);
+  void UpdatePeak(int index);
+  bool SameInstance(int a, int b);
+
+  Options options_;
+  Metrics* metrics_;
+  int64_t now_us_ = 0;
+  int64_t last_sweep_us_ = 0;
+  int64_t last_peak_refresh_us_ = 0;
+  // Least recently active first.
+  ProcList lru_;
+  absl::flat_hash_map<int64_t, ProcList::iterator> procs_;
+  std::vector<ServiceState> services_;
+};
+
+}  // namespace pse
+
+#endif  // PSE_EXPORTER_STATE_H_

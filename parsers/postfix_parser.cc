@@ -1,0 +1,386 @@
+#include "parsers/postfix_parser.h"
+
+#include <cstdint>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "parsers/sasl_reason.h"
+
+namespace pse {
+namespace {
+
+bool ConsumePrefix(absl::string_view* s, absl::string_view prefix) {
+  if (!absl::StartsWith(*s, prefix)) return false;
+  s->remove_prefix(prefix.size());
+  return true;
+}
+
+// Reads an unsigned decimal number of at most `max_digits` digits.
+bool ConsumeNumber(absl::string_view* s, int64_t* out, size_t max_digits = 18) {
+  size_t i = 0;
+  int64_t v = 0;
+  while (i < s->size() && i < max_digits && absl::ascii_isdigit((*s)[i])) {
+    v = v * 10 + ((*s)[i] - '0');
+    ++i;
+  }
+  if (i == 0 || (i < s->size() && absl::ascii_isdigit((*s)[i]))) return false;
+  *out = v;
+  s->remove_prefix(i);
+  return true;
+}
+
+// A word up to the next space (or the end).
+absl::string_view ConsumeWord(absl::string_view* s) {
+  size_t sp = s->find(' ');
+  absl::string_view w = s->substr(0, sp);
+  s->remove_prefix(sp == absl::string_view::npos ? s->size() : sp);
+  return w;
+}
+
+bool IsQueueIdChar(char c) { return absl::ascii_isalnum(c); }
+
+// "NOQUEUE: " or "<queue id>: " (short hex or long base-52 ids).
+bool ConsumeQueueId(absl::string_view* s) {
+  if (ConsumePrefix(s, "NOQUEUE: ")) return true;
+  size_t i = 0;
+  while (i < s->size() && i < 32 && IsQueueIdChar((*s)[i])) ++i;
+  if (i < 5 || i + 1 >= s->size() || (*s)[i] != ':' || (*s)[i + 1] != ' ') return false;
+  s->remove_prefix(i + 2);
+  return true;
+}
+
+// After "X after ": "STAGE[ (N bytes)] from CLIENT".
+bool ParseAbortTail(absl::string_view s, PostfixEvent* ev) {
+  absl::string_view stage = ConsumeWord(&s);
+  if (stage.empty()) return false;
+  if (absl::StartsWith(s, " (")) {
+    size_t close = s.find(')');
+    if (close == absl::string_view::npos) return false;
+    s.remove_prefix(close + 1);
+  }
+  if (!ConsumePrefix(&s, " from ") || ParseClientPrefix(s) == 0) return false;
+  ev->type = EventType::kSessionAbort;
+  ev->stage = ParseSmtpStage(stage);
+  return true;
+}
+
+bool ParseAbort(absl::string_view s, PostfixEvent* ev) {
+  if (ConsumePrefix(&s, "lost connection after ")) {
+    ev->abort_kind = AbortKind::kLostConnection;
+  } else if (ConsumePrefix(&s, "timeout after ")) {
+    ev->abort_kind = AbortKind::kTimeout;
+  } else if (ConsumePrefix(&s, "too many errors after ")) {
+    ev->abort_kind = AbortKind::kTooManyErrors;
+  } else {
+    return false;
+  }
+  return ParseAbortTail(s, ev);
+}
+
+// The closing '>' of an address that starts at s[0] == '<', honouring
+// double-quoted local parts and backslash escapes, as Postfix's own address
+// parser does. Returns npos when there is none.
+size_t FindAddressEnd(absl::string_view s) {
+  bool quoted = false;
+  for (size_t i = 1; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '\\') {
+      ++i;
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (c == '>' && !quoted) {
+      return i;
+    }
+  }
+  return absl::string_view::npos;
+}
+
+// "CMD from CLIENT: CODE [X.Y.Z ]TEXT[; from=<...> ...]"
+bool ParseRejectTail(absl::string_view s, PostfixEvent* ev) {
+  absl::string_view cmd = ConsumeWord(&s);
+  if (cmd.empty() || !ConsumePrefix(&s, " from ")) return false;
+  size_t client = ParseClientPrefix(s);
+  if (client == 0) return false;
+  s.remove_prefix(client);
+  if (!ConsumePrefix(&s, ": ")) return false;
+  int64_t code;
+  if (!ConsumeNumber(&s, &code, 3) || code < 200 || code > 599) return false;
+  ev->type = EventType::kReject;
+  ev->reply_code = static_cast<uint16_t>(code);
+  if (!ConsumePrefix(&s, " ")) return true;
+  // Enhanced status code "X.Y.Z", when present.
+  if (s.size() > 1 && absl::ascii_isdigit(s[0]) && s[1] == '.') {
+    ConsumeWord(&s);
+    if (!ConsumePrefix(&s, " ")) return true;
+  }
+  if (!s.empty() && s[0] == '<') {
+    size_t end = FindAddressEnd(s);
+    if (end != absl::string_view::npos) {
+      absl::string_view after = s.substr(end + 1);
+      if (ConsumePrefix(&after, ": Relay access denied") &&
+          (after.empty() || after[0] == ';')) {
+        ev->relay_denied = true;
+      }
+    }
+  }
+  return true;
+}
+
+// "client=CLIENT[, sasl_method=M][, sasl_username=U]..."
+bool ParseClientLine(absl::string_view s, PostfixEvent* ev) {
+  size_t client = ParseClientPrefix(s);
+  if (client == 0) return false;
+  s.remove_prefix(client);
+  ev->type = EventType::kMessageQueued;
+  if (ConsumePrefix(&s, ", sasl_method=")) {
+    size_t comma = s.find(',');
+    ev->method = ParseSaslMethod(s.substr(0, comma));
+    ev->has_sasl_method = true;
+  }
+  return true;
+}
+
+// After "disconnect from CLIENT": " name=S[/T] ... commands=S[/T][ notes=...]".
+void ParseDisconnectStats(absl::string_view s, PostfixEvent* ev) {
+  while (ConsumePrefix(&s, " ")) {
+    absl::string_view tok = ConsumeWord(&s);
+    if (!ConsumePrefix(&tok, "auth=")) continue;
+    int64_t ok, total;
+    if (!ConsumeNumber(&tok, &ok, 9)) return;
+    total = ok;
+    if (ConsumePrefix(&tok, "/") && !ConsumeNumber(&tok, &total, 9)) return;
+    if (!tok.empty() || total < ok) return;
+    ev->has_auth_stats = true;
+    ev->auth_success = static_cast<uint32_t>(ok);
+    ev->auth_total = static_cast<uint32_t>(total);
+    return;
+  }
+}
+
+// "SASL M authentication failed[: REASON[, sasl_username=U]]" or
+// "SASL M authentication aborted", after "warning: CLIENT: ".
+bool ParseSaslAttempt(absl::string_view s, PostfixEvent* ev) {
+  if (!ConsumePrefix(&s, "SASL ")) return false;
+  absl::string_view mech = ConsumeWord(&s);
+  if (mech.empty()) return false;
+  if (ConsumePrefix(&s, " authentication failed")) {
+    ev->type = EventType::kSaslFailed;
+    ev->method = ParseSaslMethod(mech);
+    absl::string_view reason;
+    if (ConsumePrefix(&s, ":")) {
+      reason = s;
+      size_t user = reason.find(", sasl_username=");
+      if (user != absl::string_view::npos) reason = reason.substr(0, user);
+    } else if (!s.empty() && !absl::StartsWith(s, ", sasl_username=")) {
+      return false;
+    }
+    ev->reason = ClassifyFailedReason(reason);
+    return true;
+  }
+  if (ConsumePrefix(&s, " authentication aborted")) {
+    if (!s.empty() && s[0] != ',' && s[0] != ':') return false;
+    ev->type = EventType::kSaslAborted;
+    ev->method = ParseSaslMethod(mech);
+    ev->reason = FailureReason::kAborted;
+    return true;
+  }
+  return false;
+}
+
+void ParseSmtpdWarning(absl::string_view s, PostfixEvent* ev) {
+  ev->type = EventType::kIgnored;  // warnings are free-form; most are noise
+  absl::string_view text = s;
+  if (ConsumePrefix(&text, "SASL authentication failure: ") ||
+      ConsumePrefix(&text, "SASL authentication problem: ")) {
+    ev->type = EventType::kSaslBackendNote;
+    ev->reason = ClassifyCompanionText(text, &ev->backend_connect_error);
+    return;
+  }
+  if (absl::StartsWith(s, "SASL: ")) {
+    // Postfix's Dovecot client: "Connect to Dovecot auth socket '...' failed: ...",
+    // "Protocol version error", "missing Dovecot server ... field". Each means
+    // smtpd cannot use its backend; "fatal: no SASL authentication mechanisms"
+    // follows.
+    ev->type = EventType::kSaslBackendNote;
+    ev->reason = FailureReason::kBackendUnavailable;
+    ev->backend_connect_error = true;
+    return;
+  }
+  if (absl::StartsWith(s, "cannot connect to saslauthd server")) {
+    ev->type = EventType::kSaslBackendNote;
+    ev->reason = ClassifyCompanionText(s, &ev->backend_connect_error);
+    return;
+  }
+  size_t client = ParseClientPrefix(s);
+  if (client == 0) return;
+  absl::string_view rest = s.substr(client);
+  if (!ConsumePrefix(&rest, ": ")) return;
+  if (absl::StartsWith(rest, "SASL ")) {
+    if (!ParseSaslAttempt(rest, ev)) ev->type = EventType::kUnrecognized;
+  }
+}
+
+// smtpd lines that are understood and of no interest to these metrics.
+constexpr absl::string_view kSmtpdNoisePrefixes[] = {
+    "Anonymous TLS connection established",
+    "Trusted TLS connection established",
+    "Verified TLS connection established",
+    "Untrusted TLS connection established",
+    "improper command pipelining after ",
+    "discarding EHLO keywords",
+    "SSL_accept error",
+    "setting up TLS connection",
+    "initializing the server-side TLS engine",
+    "table ",
+    "using backwards-compatible default setting",
+    "error: ",
+    "connect to ",
+    "proxy-accept: ",
+    "proxy-reject: ",
+    "TLS SNI ",
+};
+
+void ParseSmtpd(absl::string_view msg, PostfixEvent* ev) {
+  ev->type = EventType::kUnrecognized;
+  absl::string_view s = msg;
+  if (ConsumePrefix(&s, "connect from ")) {
+    if (ParseClientPrefix(s) != 0) ev->type = EventType::kConnect;
+    return;
+  }
+  if (ConsumePrefix(&s, "disconnect from ")) {
+    size_t client = ParseClientPrefix(s);
+    if (client == 0) return;
+    ev->type = EventType::kDisconnect;
+    ParseDisconnectStats(s.substr(client), ev);
+    return;
+  }
+  if (ConsumePrefix(&s, "warning: ")) {
+    ParseSmtpdWarning(s, ev);
+    return;
+  }
+  if (ConsumePrefix(&s, "fatal: ")) {
+    ev->type = s == "no SASL authentication mechanisms" ? EventType::kFatalNoSaslMechanisms
+                                                         : EventType::kFatal;
+    return;
+  }
+  if (absl::StartsWith(s, "panic: ")) {
+    ev->type = EventType::kFatal;
+    return;
+  }
+  if (ParseAbort(s, ev)) return;
+  absl::string_view q = s;
+  if (ConsumeQueueId(&q)) {
+    if (ConsumePrefix(&q, "client=")) {
+      ParseClientLine(q, ev);
+      return;
+    }
+    if (ConsumePrefix(&q, "reject: ")) {
+      ParseRejectTail(q, ev);
+      return;
+    }
+    if (ConsumePrefix(&q, "milter-reject: ")) {
+      // Milter replies often carry no 3-digit code; only count those that do.
+      if (!ParseRejectTail(q, ev)) ev->type = EventType::kIgnored;
+      return;
+    }
+    if (ParseAbort(q, ev)) return;
+    // Other actions (reject_warning, hold, discard, filter, redirect, warn,
+    // info, bcc, ...): "ACTION: CMD from ...".
+    size_t colon = q.find(": ");
+    if (colon != absl::string_view::npos && colon > 0 && colon < 24) {
+      ev->type = EventType::kIgnored;
+    }
+    return;
+  }
+  for (absl::string_view prefix : kSmtpdNoisePrefixes) {
+    if (absl::StartsWith(s, prefix)) {
+      ev->type = EventType::kIgnored;
+      return;
+    }
+  }
+}
+
+void ParseAnvil(absl::string_view s, PostfixEvent* ev) {
+  ev->type = EventType::kIgnored;
+  if (!ConsumePrefix(&s, "statistics: max connection count ")) return;
+  int64_t n;
+  if (!ConsumeNumber(&s, &n, 9) || !absl::StartsWith(s, " for (")) return;
+  ev->type = EventType::kAnvilMaxConnectionCount;
+  ev->number = n;
+}
+
+void ParseMaster(absl::string_view s, PostfixEvent* ev) {
+  ev->type = EventType::kIgnored;
+  if (!ConsumePrefix(&s, "warning: ")) return;
+  if (ConsumePrefix(&s, "service \"")) {
+    size_t q = s.find('"');
+    if (q == absl::string_view::npos) return;
+    absl::string_view service = s.substr(0, q);
+    s.remove_prefix(q + 1);
+    size_t marker = s.find(" has reached its process limit \"");
+    if (marker == absl::string_view::npos) return;
+    s.remove_prefix(marker + sizeof(" has reached its process limit \"") - 1);
+    int64_t limit;
+    if (!ConsumeNumber(&s, &limit, 9)) return;
+    ev->type = EventType::kMasterProcessLimit;
+    ev->master_service = service;
+    ev->number = limit;
+    return;
+  }
+  if (ConsumePrefix(&s, "process ")) {
+    absl::string_view path = ConsumeWord(&s);
+    if (!absl::EndsWith(path, "/smtpd") && path != "smtpd") return;
+    int64_t pid;
+    if (!ConsumePrefix(&s, " pid ") || !ConsumeNumber(&s, &pid)) return;
+    if (!absl::StartsWith(s, " killed by signal ") && !absl::StartsWith(s, " exit status ")) {
+      return;
+    }
+    ev->type = EventType::kMasterChildExit;
+    ev->number = pid;
+  }
+}
+
+}  // namespace
+
+size_t ParseClientPrefix(absl::string_view s) {
+  // name: host name characters, never '[' or a space; Postfix validates it.
+  size_t i = 0;
+  while (i < s.size() && s[i] != '[') {
+    char c = s[i];
+    if (c == ' ' || c == ']' || c == ':' || c == '\0') return 0;
+    ++i;
+  }
+  if (i == 0 || i >= s.size()) return 0;
+  ++i;  // '['
+  size_t addr_start = i;
+  while (i < s.size() && s[i] != ']') {
+    char c = s[i];
+    if (!absl::ascii_isxdigit(c) && c != '.' && c != ':' && c != '%' && !absl::ascii_isalnum(c) &&
+        c != '-' && c != '_') {
+      return 0;
+    }
+    ++i;
+  }
+  if (i == addr_start || i >= s.size()) return 0;
+  ++i;  // ']'
+  if (i < s.size() && s[i] == ':' && i + 1 < s.size() && absl::ascii_isdigit(s[i + 1])) {
+    ++i;
+    while (i < s.size() && absl::ascii_isdigit(s[i])) ++i;
+  }
+  return i;
+}
+
+PostfixEvent ParsePostfix(const LogRecord& record) {
+  PostfixEvent ev;
+  absl::string_view d = record.daemon;
+  if (d == "smtpd") {
+    ParseSmtpd(record.message, &ev);
+  } else if (d == "anvil") {
+    ParseAnvil(record.message, &ev);
+  } else if (d == "master") {
+    ParseMaster(record.message, &ev);
+  }
+  return ev;
+}
+
+}  // namespace pse

@@ -1,0 +1,31 @@
+// ParsePostfix: turns one framed Postfix LogRecord into a PostfixEvent.
+//
+// Pure and thread-safe. It reads smtpd, anvil and master lines; every other
+// daemon yields kIgnored at the cost of one comparison. Lines are matched by
+// structure, left to right, so that text chosen by a client (HELO names,
+// addresses, SASL usernames) can never make a line count as something else:
+// the client "name[addr]" that opens a line is validated before anything after
+// it is read, a SASL reason ends at the first ", sasl_username=", and a relay
+// denial is recognised only when the text straight after the recipient's
+// closing '>' (found with RFC 5321 quoting honoured) is Postfix's own.
+//
+// The event's string_views point into record.message.
+#ifndef PSE_PARSERS_POSTFIX_PARSER_H_
+#define PSE_PARSERS_POSTFIX_PARSER_H_
+
+#include "absl/strings/string_view.h"
+#include "parsers/log_record.h"
+#include "parsers/postfix_event.h"
+
+namespace pse {
+
+PostfixEvent ParsePostfix(const LogRecord& record);
+
+// Exposed for tests: parses a client "name[addr]" or "name[addr]:port" at the
+// start of `s`; returns the number of bytes it spans, or 0 if `s` does not
+// start with one.
+size_t ParseClientPrefix(absl::string_view s);
+
+}  // namespace pse
+
+#endif  // PSE_PARSERS_POSTFIX_PARSER_H_

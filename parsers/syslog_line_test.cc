@@ -1,0 +1,113 @@
+#include "parsers/syslog_line.h"
+
+#include "absl/time/civil_time.h"
+#include "gtest/gtest.h"
+
+namespace pse {
+namespace {
+
+SyslogLineParser::Options Utc(int year) {
+  SyslogLineParser::Options o;
+  o.initial_year = year;
+  o.bsd_time_zone = absl::UTCTimeZone();
+  return o;
+}
+
+int64_t Micros(int y, int mo, int d, int h, int mi, int s) {
+  return absl::ToUnixMicros(absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, s), absl::UTCTimeZone()));
+}
+
+TEST(SyslogLine, BsdSpacePaddedDay) {
+  SyslogLineParser p(Utc(2024));
+  LogRecord r;
+  ASSERT_EQ(p.Parse("Jul  5 12:43:39 mx1 postfix/smtpd[1234]: connect from a[192.0.2.1]", &r),
+            SyslogLineParser::Result::kPostfix);
+  EXPECT_EQ(r.timestamp_us, Micros(2024, 7, 5, 12, 43, 39));
+  EXPECT_EQ(r.syslog_name, "postfix");
+  EXPECT_EQ(r.daemon, "smtpd");
+  EXPECT_EQ(r.pid, 1234);
+  EXPECT_EQ(r.message, "connect from a[192.0.2.1]");
+}
+
+TEST(SyslogLine, BsdWithMicroseconds) {
+  SyslogLineParser p(Utc(2024));
+  LogRecord r;
+  ASSERT_EQ(p.Parse("Nov 21 05:47:52.123456 mx postfix/submission/smtpd[9]: x", &r),
+            SyslogLineParser::Result::kPostfix);
+  EXPECT_EQ(r.timestamp_us, Micros(2024, 11, 21, 5, 47, 52) + 123456);
+  EXPECT_EQ(r.syslog_name, "postfix/submission");
+}
+
+TEST(SyslogLine, DecemberToJanuaryAdvancesYear) {
+  SyslogLineParser p(Utc(2023));
+  LogRecord r;
+  ASSERT_EQ(p.Parse("Dec 31 23:59:59 h postfix/smtpd[1]: a", &r), SyslogLineParser::Result::kPostfix);
+  EXPECT_EQ(r.timestamp_us, Micros(2023, 12, 31, 23, 59, 59));
+  ASSERT_EQ(p.Parse("Jan  1 00:00:01 h postfix/smtpd[1]: b", &r), SyslogLineParser::Result::kPostfix);
+  EXPECT_EQ(r.timestamp_us, Micros(2024, 1, 1, 0, 0, 1));
+}
+
+TEST(SyslogLine, YearInferredFromClockStepsBackForFutureDates) {
+  SyslogLineParser::Options o;
+  o.bsd_time_zone = absl::UTCTimeZone();
+  o.now = absl::FromCivil(absl::CivilSecond(2026, 1, 2, 0, 0, 0), absl::UTCTimeZone());
+  SyslogLineParser p(o);
+  LogRecord r;
+  ASSERT_EQ(p.Parse("Dec 30 10:00:00 h postfix/smtpd[1]: a", &r), SyslogLineParser::Result::kPostfix);
+  EXPECT_EQ(r.timestamp_us, Micros(2025, 12, 30, 10, 0, 0));
+}
+
+TEST(SyslogLine, Rfc3339WithFractionAndOffset) {
+  SyslogLineParser p(Utc(2024));
+  LogRecord r;
+  ASSERT_EQ(p.Parse("2024-07-05T12:43:39.250+02:00 mx postfix-out/smtpd[77]: m", &r),
+            SyslogLineParser::Result::kPostfix);
+  EXPECT_EQ(r.timestamp_us, Micros(2024, 7, 5, 10, 43, 39) + 250000);
+  EXPECT_EQ(r.syslog_name, "postfix-out");
+  ASSERT_EQ(p.Parse("2024-07-05T12:43:39Z mx postfix/smtpd[77]: m", &r),
+            SyslogLineParser::Result::kPostfix);
+  EXPECT_EQ(r.timestamp_us, Micros(2024, 7, 5, 12, 43, 39));
+  ASSERT_EQ(p.Parse("2024-07-05T12:43:39.000001-0130 mx postfix/smtpd[77]: m", &r),
+            SyslogLineParser::Result::kPostfix);
+  EXPECT_EQ(r.timestamp_us, Micros(2024, 7, 5, 14, 13, 39) + 1);
+}
+
+TEST(SyslogLine, OddSyslogNames) {
+  SyslogLineParser p(Utc(2024));
+  LogRecord r;
+  ASSERT_EQ(p.Parse("Jul  5 12:43:39 h postfix-smo/submission/smtpd[5]: m", &r),
+            SyslogLineParser::Result::kPostfix);
+  EXPECT_EQ(r.syslog_name, "postfix-smo/submission");
+  EXPECT_EQ(r.daemon, "smtpd");
+  EXPECT_EQ(ServiceLabel(r.syslog_name), "postfix-smo/submission");
+  EXPECT_EQ(ServiceLabel("postfix/smtps"), "smtps");
+  EXPECT_EQ(ServiceLabel("postfix"), "smtp");
+  EXPECT_EQ(ServiceLabel("postfix-out"), "postfix-out");
+}
+
+TEST(SyslogLine, OtherProgramsAreNotPostfix) {
+  SyslogLineParser p(Utc(2024));
+  LogRecord r;
+  EXPECT_EQ(p.Parse("Jul  5 12:43:39 h dovecot[99]: auth: Error: x", &r), SyslogLineParser::Result::kOther);
+  EXPECT_EQ(p.Parse("Jul  5 12:43:39 h CRON[5]: (root) CMD (x)", &r), SyslogLineParser::Result::kOther);
+  EXPECT_EQ(p.Parse("Jul  5 12:43:39 h postfix[5]: no slash", &r), SyslogLineParser::Result::kOther);
+  EXPECT_EQ(p.Parse("Jul  5 12:43:39 h kernel: [1.0] x", &r), SyslogLineParser::Result::kOther);
+}
+
+TEST(SyslogLine, MalformedLines) {
+  SyslogLineParser p(Utc(2024));
+  LogRecord r;
+  for (absl::string_view bad : std::initializer_list<absl::string_view>{
+           "", "garbage", "Foo  5 12:43:39 h postfix/smtpd[1]: m", "Jul 32 12:43:39 h postfix/smtpd[1]: m",
+           "Jul  5 12:43 h postfix/smtpd[1]: m", "Jul  5 12:43:39", "Jul  5 12:43:39 host",
+           "2024-13-05T12:43:39Z h postfix/smtpd[1]: m", "2024-07-05T12:43:39 h postfix/smtpd[1]: m",
+           "Jul  5 12:43:39 h postfix/smtpd[x]: m", "Jul  5 12:43:39 h postfix/smtpd[]: m",
+           "Jul  5 12:43:39 h no colon here",
+           absl::string_view("Jul  5 12:43:39 h postfix/smtpd[1\0]: m", 36),
+       }) {
+    EXPECT_EQ(p.Parse(bad, &r), SyslogLineParser::Result::kMalformed) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace pse
