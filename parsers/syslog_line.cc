@@ -161,7 +161,7 @@ SyslogLineParser::Result SyslogLineParser::Parse(absl::string_view line, LogReco
   size_t colon = rest.find(": ");
   if (colon == absl::string_view::npos || colon == 0) {
     // "tag:" at the very end (empty message) is still a line of that program.
-    if (!rest.empty() && rest.back() == ':') {
+    if (rest.size() > 1 && rest.back() == ':') {
       colon = rest.size() - 1;
     } else {
       return Result::kMalformed;

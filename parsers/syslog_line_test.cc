@@ -103,6 +103,9 @@ TEST(SyslogLine, MalformedLines) {
            "2024-13-05T12:43:39Z h postfix/smtpd[1]: m", "2024-07-05T12:43:39 h postfix/smtpd[1]: m",
            "Jul  5 12:43:39 h postfix/smtpd[x]: m", "Jul  5 12:43:39 h postfix/smtpd[]: m",
            "Jul  5 12:43:39 h no colon here",
+           // Found by the fuzzer: an empty program tag ("host :").
+           "Jan  1 00:00:34 mx1 :",
+           "Jan  1 00:00:34 mx1 : x",
            absl::string_view("Jul  5 12:43:39 h postfix/smtpd[1\0]: m", 36),
        }) {
     EXPECT_EQ(p.Parse(bad, &r), SyslogLineParser::Result::kMalformed) << bad;

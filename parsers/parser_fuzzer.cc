@@ -1,0 +1,37 @@
+// libFuzzer target: arbitrary bytes, split into lines, through the syslog
+// framer and the Postfix parser. Build with clang:
+//   CXX=clang++ cmake -S . -B build-fuzz -DPSE_BUILD_FUZZERS=ON -DPSE_BUILD_TESTS=OFF
+//   cmake --build build-fuzz --target parser_fuzzer
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "parsers/postfix_parser.h"
+#include "parsers/syslog_line.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  pse::SyslogLineParser::Options options;
+  options.initial_year = 2024;
+  options.bsd_time_zone = absl::UTCTimeZone();
+  pse::SyslogLineParser framer(options);
+  absl::string_view input(reinterpret_cast<const char*>(data), size);
+  volatile int sink = 0;
+  while (!input.empty()) {
+    size_t nl = input.find('\n');
+    absl::string_view line = input.substr(0, nl);
+    input.remove_prefix(nl == absl::string_view::npos ? input.size() : nl + 1);
+    pse::LogRecord record;
+    if (framer.Parse(line, &record) == pse::SyslogLineParser::Result::kPostfix) {
+      pse::PostfixEvent ev = pse::ParsePostfix(record);
+      sink = sink + static_cast<int>(ev.type) + static_cast<int>(ev.reason);
+      // Views must stay inside the line.
+      if (!ev.master_service.empty() &&
+          (ev.master_service.data() < line.data() ||
+           ev.master_service.data() + ev.master_service.size() > line.data() + line.size())) {
+        __builtin_trap();
+      }
+    }
+  }
+  return 0;
+}
