@@ -1,22 +1,27 @@
 // postfix_sasl_exporter: Prometheus exporter for Postfix SMTP AUTH, sessions
 // and relay denials. Flags are declared here, and only here.
-#include <fcntl.h>
+#include <signal.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include <atomic>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "exporter/config.h"
+#include "exporter/http/http_server.h"
+#include "exporter/http/process_metrics.h"
 #include "exporter/log.h"
 #include "exporter/metrics.h"
 #include "exporter/pipeline.h"
+#include "exporter/sources/file_source.h"
+#include "exporter/sources/journal_source.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
 
@@ -53,6 +58,8 @@ struct Flags {
   std::vector<std::string> listen_addresses = {":9154"};
   std::string telemetry_path = "/metrics";
   std::string web_config_file;
+  int64_t web_max_connections = 64;
+  absl::Duration web_request_timeout = absl::Seconds(10);
   std::string log_level = "info";
   std::string log_format = "logfmt";
 };
@@ -91,69 +98,156 @@ void DeclareOptions(OptionSet* o, Flags* f) {
   o->AddString("web.telemetry-path", &f->telemetry_path, "path of the metrics endpoint");
   o->AddString("web.config.file", &f->web_config_file,
                "exporter-toolkit web configuration (TLS, basic auth)");
+  o->AddInt("web.max-connections", &f->web_max_connections, 1, 10000,
+            "most concurrent HTTP connections per listen address");
+  o->AddDuration("web.request-timeout", &f->web_request_timeout,
+                 "close an HTTP connection idle for this long (slow clients cannot hold it)");
   o->AddEnum("log.level", &f->log_level, {"debug", "info", "warn", "error"}, "log level");
   o->AddEnum("log.format", &f->log_format, {"logfmt", "json"}, "log format");
   o->AddBool("version", &f->version, "print the version and exit");
   o->AddBool("help", &f->help, "print this help and exit");
 }
 
-// Reads `fd` to its end, handing each line to `sink`. Lines longer than
-// `max_line` are skipped; returns how many.
-uint64_t ReadToEnd(int fd, size_t max_line, RecordSink* sink) {
-  std::vector<char> buf(1 << 20);
-  std::string partial;
-  bool skipping = false;
-  uint64_t too_long = 0;
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    const char* p = buf.data();
-    const char* end = p + n;
-    while (p < end) {
-      const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
-      const char* stop = nl ? nl : end;
-      if (!skipping) {
-        if (partial.size() + (stop - p) > max_line) {
-          skipping = true;
-          ++too_long;
-          partial.clear();
-        } else if (nl && partial.empty()) {
-          sink->OnLine(absl::string_view(p, stop - p));
-        } else {
-          partial.append(p, stop - p);
-          if (nl) {
-            sink->OnLine(partial);
-            partial.clear();
-          }
-        }
-      }
-      if (nl) skipping = false;
-      p = nl ? nl + 1 : end;
-    }
+constexpr char kDefaultLogFile[] = "/var/log/mail.log";
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reopen{false};
+
+extern "C" void OnSignal(int sig) {
+  if (sig == SIGHUP) {
+    g_reopen = true;
+  } else {
+    g_stop = true;
   }
-  if (!partial.empty() && !skipping) sink->OnLine(partial);
-  return too_long;
 }
 
-int RunOnce(const Flags& f, prometheus::Registry* registry, Pipeline* pipeline) {
-  int fd = STDIN_FILENO;
-  if (f.logfile_path != "-") {
-    fd = ::open(f.logfile_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      Log(LogLevel::kError, "cannot open log file",
-          {{"path", f.logfile_path}, {"error", std::strerror(errno)}});
-      return 1;
+void InstallSignalHandlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+// Picks the source. Without --postfix.logfile_path and --systemd.enable:
+// /var/log/mail.log if it exists, else the journal when journald runs here,
+// else /var/log/mail.log all the same (it is waited for).
+absl::StatusOr<std::unique_ptr<Source>> MakeSource(const Flags& f, std::string* why) {
+  bool journal = f.systemd_enable;
+  std::string path = f.logfile_path;
+  if (!journal && path.empty()) {
+    if (::access(kDefaultLogFile, F_OK) == 0) {
+      path = kDefaultLogFile;
+      *why = "default log file exists";
+    } else if (LocalJournalAvailable()) {
+      journal = true;
+      *why = "no /var/log/mail.log and journald is running";
+    } else {
+      path = kDefaultLogFile;
+      *why = "default log file (waiting for it to appear)";
     }
   }
-  SourceStats stats;
-  stats.up = true;
-  stats.lines_too_long = ReadToEnd(fd, static_cast<size_t>(f.max_line_bytes), pipeline);
-  if (fd != STDIN_FILENO) ::close(fd);
-  pipeline->SyncSourceStats(stats, absl::Now());
+  if (journal) {
+    JournalSourceOptions jo;
+    jo.journal_path = f.systemd_journal_path;
+    jo.units = f.systemd_units;
+    jo.slice = f.systemd_slice;
+    jo.cursor_file = f.systemd_cursor_file;
+    jo.once = f.once;
+    jo.logger = LogText;
+    auto src = JournalSource::Create(jo);
+    if (!src.ok()) return src.status();
+    return std::unique_ptr<Source>(std::move(*src));
+  }
+  FileSourceOptions fo;
+  fo.path = path;
+  fo.from_beginning = f.logfile_from_beginning;
+  fo.position_file = f.logfile_position_file;
+  fo.max_line_bytes = static_cast<size_t>(f.max_line_bytes);
+  fo.once = f.once;
+  fo.logger = LogText;
+  auto src = FileSource::Create(fo);
+  if (!src.ok()) return src.status();
+  return std::unique_ptr<Source>(std::move(*src));
+}
+
+int RunOnce(Source* source, prometheus::Registry* registry, Pipeline* pipeline) {
+  while (!source->AtEnd()) {
+    if (source->Poll(pipeline) == 0 && !source->AtEnd()) source->Wait(absl::Milliseconds(100));
+  }
+  pipeline->SyncSourceStats(source->stats(), absl::Now());
   std::string text = prometheus::TextSerializer().Serialize(registry->Collect());
   std::fwrite(text.data(), 1, text.size(), stdout);
   return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+// The ingest loop: one thread reads, parses and counts; HTTP threads only
+// read the registry. Returns at SIGTERM/SIGINT.
+int RunDaemon(const Flags& f, Source* source, std::shared_ptr<prometheus::Registry> registry,
+              Pipeline* pipeline) {
+  std::atomic<bool> ready{false};
+  auto process = std::make_shared<ProcessCollector>();
+  HttpOptions ho;
+  ho.listen_addresses = f.listen_addresses;
+  ho.telemetry_path = f.telemetry_path;
+  ho.web_config_file = f.web_config_file;
+  ho.max_connections = static_cast<int>(f.web_max_connections);
+  ho.request_timeout = f.web_request_timeout;
+  ho.error_log = [](absl::string_view msg) { Log(LogLevel::kDebug, "http", {{"error", std::string(msg)}}); };
+  auto server = HttpServer::Start(ho, {registry, process}, [&ready] { return ready.load(); });
+  if (!server.ok()) {
+    std::cerr << "postfix_sasl_exporter: " << server.status().message() << "\n";
+    return kExitConfig;
+  }
+  Log(LogLevel::kInfo, "listening",
+      {{"address", absl::StrJoin(f.listen_addresses, ",")},
+       {"telemetry_path", f.telemetry_path},
+       {"tls", (*server)->tls() ? "true" : "false"}});
+
+  uint64_t watchdog_usec = 0;
+  bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0;
+  absl::Time next_watchdog = absl::Now();
+  absl::Time next_checkpoint = absl::Now() + absl::Seconds(5);
+  bool notified = false;
+  bool was_up = false;
+  while (!g_stop.load()) {
+    if (g_reopen.exchange(false)) {
+      Log(LogLevel::kInfo, "SIGHUP: reopening the log source");
+      source->Reopen();
+    }
+    size_t n = source->Poll(pipeline);
+    absl::Time now = absl::Now();
+    SourceStats stats = source->stats();
+    pipeline->SyncSourceStats(stats, now);
+    if (stats.up != was_up) {
+      Log(stats.up ? LogLevel::kInfo : LogLevel::kWarn,
+          stats.up ? "log source open" : "log source not available; waiting for it",
+          {{"source", source->Describe()}});
+      was_up = stats.up;
+    }
+    if (stats.up && !ready.load()) ready = true;
+    if (ready.load() && !notified) {
+      sd_notify(0, "READY=1");  // listener bound and source open
+      notified = true;
+    }
+    if (watchdog && now >= next_watchdog) {
+      sd_notify(0, "WATCHDOG=1");
+      next_watchdog = now + absl::Microseconds(watchdog_usec / 2);
+    }
+    if (now >= next_checkpoint) {
+      absl::Status st = source->Checkpoint();
+      if (!st.ok()) Log(LogLevel::kWarn, "cannot save the read position", {{"error", std::string(st.message())}});
+      next_checkpoint = now + absl::Seconds(5);
+    }
+    // Wake at least every 200 ms: signals and the watchdog are checked here.
+    if (n == 0) source->Wait(absl::Milliseconds(200));
+  }
+  sd_notify(0, "STOPPING=1");
+  Log(LogLevel::kInfo, "shutting down");
+  absl::Status st = source->Checkpoint();
+  if (!st.ok()) Log(LogLevel::kWarn, "cannot save the read position", {{"error", std::string(st.message())}});
+  (*server)->Stop();
+  return 0;
 }
 
 int Main(int argc, char** argv) {
@@ -187,15 +281,29 @@ int Main(int argc, char** argv) {
   po.state.max_tracked_processes = static_cast<size_t>(f.max_tracked);
   Pipeline pipeline(po, &metrics);
 
-  if (f.once) {
-    if (f.logfile_path.empty()) {
-      std::cerr << "postfix_sasl_exporter: --once needs --postfix.logfile_path (or - for stdin)\n";
-      return kExitConfig;
-    }
-    return RunOnce(f, registry.get(), &pipeline);
+  if (f.once && f.logfile_path.empty() && !f.systemd_enable) {
+    std::cerr << "postfix_sasl_exporter: --once needs --postfix.logfile_path (- for stdin) "
+                 "or --systemd.enable\n";
+    return kExitConfig;
   }
-  std::cerr << "postfix_sasl_exporter: daemon mode is not built yet\n";
-  return 1;
+  if (!f.logfile_path.empty() && f.systemd_enable) {
+    std::cerr << "postfix_sasl_exporter: --postfix.logfile_path and --systemd.enable exclude "
+                 "each other\n";
+    return kExitConfig;
+  }
+  std::string why = "given on the command line or in the config file";
+  auto source = MakeSource(f, &why);
+  if (!source.ok()) {
+    std::cerr << "postfix_sasl_exporter: " << source.status().message() << "\n";
+    return source.status().code() == absl::StatusCode::kInvalidArgument ? kExitConfig : 1;
+  }
+  if (f.once) return RunOnce(source->get(), registry.get(), &pipeline);
+
+  InstallSignalHandlers();
+  Log(LogLevel::kInfo, "starting postfix_sasl_exporter",
+      {{"version", PSE_VERSION}, {"revision", PSE_REVISION},
+       {"source", (*source)->Describe()}, {"reason", why}});
+  return RunDaemon(f, source->get(), registry, &pipeline);
 }
 
 }  // namespace

@@ -1,0 +1,26 @@
+# Journal source: Postfix's entries from the systemd journal (sd-journal).
+# Included by exporter/sources/CMakeLists.txt.
+add_library(pse_journal_source ${CMAKE_CURRENT_LIST_DIR}/journal_source.cc)
+target_include_directories(pse_journal_source PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(pse_journal_source
+  PUBLIC pse_parsers absl::status absl::statusor absl::strings absl::time
+  PRIVATE PkgConfig::SYSTEMD)
+
+if(PSE_BUILD_TESTS)
+  # The tests build real journal files from export-format text without a
+  # running journald (Debian package systemd-journal-remote).
+  find_program(PSE_SYSTEMD_JOURNAL_REMOTE systemd-journal-remote
+    PATHS /lib/systemd /usr/lib/systemd NO_DEFAULT_PATH)
+  if(NOT PSE_SYSTEMD_JOURNAL_REMOTE)
+    message(WARNING "systemd-journal-remote not found: journal_source_test will fail "
+                    "(install it with scripts/install-deps.sh --test)")
+    set(PSE_SYSTEMD_JOURNAL_REMOTE /lib/systemd/systemd-journal-remote)
+  endif()
+  add_executable(journal_source_test ${CMAKE_CURRENT_LIST_DIR}/journal_source_test.cc)
+  target_compile_definitions(journal_source_test PRIVATE
+    PSE_JOURNAL_REMOTE="${PSE_SYSTEMD_JOURNAL_REMOTE}"
+    PSE_JOURNAL_FIXTURES="${PROJECT_SOURCE_DIR}/tests/fixtures/journal")
+  target_link_libraries(journal_source_test PRIVATE
+    pse_journal_source absl::strings absl::time GTest::gtest_main)
+  gtest_discover_tests(journal_source_test DISCOVERY_TIMEOUT 60)
+endif()

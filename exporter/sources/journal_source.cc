@@ -1,0 +1,500 @@
+#include "exporter/sources/journal_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "parsers/log_record.h"
+
+namespace pse {
+namespace {
+
+constexpr absl::string_view kDefaultSlice = "system-postfix.slice";
+constexpr absl::string_view kDefaultUnit = "postfix.service";
+
+std::string ErrnoText(int err) {
+  // sd-journal returns negative errno values; strerror wants them positive.
+  if (err < 0) err = -err;
+  return std::strerror(err);
+}
+
+// journalctl -u accepts "postfix" for "postfix.service"; so do we. A name that
+// already ends in a unit type suffix is kept as it is.
+std::string NormalizeUnit(absl::string_view unit) {
+  static constexpr absl::string_view kTypes[] = {".service", ".socket",    ".target", ".device",
+                                                 ".mount",   ".automount", ".swap",   ".timer",
+                                                 ".path",    ".slice",     ".scope"};
+  for (absl::string_view type : kTypes) {
+    if (absl::EndsWith(unit, type) && unit.size() > type.size()) return std::string(unit);
+  }
+  return absl::StrCat(unit, ".service");
+}
+
+std::string NormalizeSlice(absl::string_view slice) {
+  if (absl::EndsWith(slice, ".slice") && slice.size() > 6) return std::string(slice);
+  return absl::StrCat(slice, ".slice");
+}
+
+bool IsDirectory(const std::string& path, struct stat* st) {
+  return stat(path.c_str(), st) == 0 && S_ISDIR(st->st_mode);
+}
+
+std::string ParentDirectory(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// Reads the saved cursor. A missing file is not an error (first start).
+absl::Status ReadCursorFile(const std::string& path, std::string* cursor) {
+  cursor->clear();
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read journal cursor file ", path, ": ", ErrnoText(errno)));
+  }
+  char buf[1024];
+  std::string content;
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      close(fd);
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot read journal cursor file ", path, ": ", ErrnoText(err)));
+    }
+    if (n == 0) break;
+    content.append(buf, static_cast<size_t>(n));
+    // Cursors are ~150 bytes; anything huge is not ours.
+    if (content.size() > 64 * 1024) break;
+  }
+  close(fd);
+  *cursor = std::string(absl::StripAsciiWhitespace(content));
+  return absl::OkStatus();
+}
+
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view content) {
+  const std::string tmp = absl::StrCat(path, ".tmp");
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot write ", tmp, ": ", ErrnoText(errno)));
+  }
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      close(fd);
+      unlink(tmp.c_str());
+      return absl::UnavailableError(absl::StrCat("cannot write ", tmp, ": ", ErrnoText(err)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  // fsync before rename: after a crash the file holds the old or the new
+  // cursor, never an empty one.
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return absl::UnavailableError(absl::StrCat("cannot write ", tmp, ": ", ErrnoText(err)));
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return absl::UnavailableError(
+        absl::StrCat("cannot rename ", tmp, " to ", path, ": ", ErrnoText(err)));
+  }
+  return absl::OkStatus();
+}
+
+// Returns the value of FIELD in the current entry. sd_journal_get_data() hands
+// out "FIELD=value"; the view is valid until the next get_data call.
+// 0: found, -ENOENT: absent, other negative: journal error.
+int GetField(sd_journal* j, absl::string_view field, absl::string_view* value) {
+  const void* data = nullptr;
+  size_t length = 0;
+  int r = sd_journal_get_data(j, field.data(), &data, &length);
+  if (r < 0) return r;
+  if (length < field.size() + 1) return -EBADMSG;
+  *value = absl::string_view(static_cast<const char*>(data) + field.size() + 1,
+                             length - field.size() - 1);
+  return 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<JournalSource>> JournalSource::Create(
+    const JournalSourceOptions& options) {
+  if (options.batch == 0) {
+    return absl::InvalidArgumentError("journal batch size must be greater than 0");
+  }
+  std::vector<std::string> matches;
+  for (const std::string& unit : options.units) {
+    if (absl::StripAsciiWhitespace(unit).empty()) {
+      return absl::InvalidArgumentError("systemd unit name must not be empty");
+    }
+    matches.push_back(absl::StrCat("_SYSTEMD_UNIT=", NormalizeUnit(unit)));
+  }
+  if (!options.slice.empty()) {
+    matches.push_back(absl::StrCat("_SYSTEMD_SLICE=", NormalizeSlice(options.slice)));
+  }
+  if (matches.empty()) {
+    matches.push_back(absl::StrCat("_SYSTEMD_SLICE=", kDefaultSlice));
+    matches.push_back(absl::StrCat("_SYSTEMD_UNIT=", kDefaultUnit));
+  }
+
+  std::unique_ptr<JournalSource> source(new JournalSource(options, std::move(matches)));
+  struct stat st;
+  if (!options.cursor_file.empty()) {
+    const std::string dir = ParentDirectory(options.cursor_file);
+    if (!IsDirectory(dir, &st)) {
+      return absl::InvalidArgumentError(absl::StrCat("journal cursor file ", options.cursor_file,
+                                                     ": directory ", dir, " does not exist"));
+    }
+    absl::Status s = ReadCursorFile(options.cursor_file, &source->resume_cursor_);
+    if (!s.ok()) return s;
+  }
+  if (!source->resume_cursor_.empty()) {
+    source->start_ = Start::kCursor;
+  } else if (options.once) {
+    source->start_ = Start::kHead;
+  }
+
+  const bool dir_missing = !options.journal_path.empty() && !IsDirectory(options.journal_path, &st);
+  if (dir_missing) {
+    if (options.once) {
+      return absl::NotFoundError(
+          absl::StrCat("journal directory ", options.journal_path, " does not exist"));
+    }
+    // Everything in a journal that appears after start is new.
+    if (source->start_ == Start::kTail) source->start_ = Start::kHead;
+    source->Log("warn", absl::StrCat("journal directory ", options.journal_path,
+                                     " does not exist yet; waiting for it"));
+    source->last_open_error_ = "missing";
+    return source;
+  }
+  absl::Status s = source->OpenAndPosition();
+  if (!s.ok()) return s;
+  return source;
+}
+
+JournalSource::JournalSource(const JournalSourceOptions& options, std::vector<std::string> matches)
+    : options_(options), matches_(std::move(matches)) {}
+
+JournalSource::~JournalSource() { Close(); }
+
+void JournalSource::Log(absl::string_view level, absl::string_view msg) const {
+  if (options_.logger) options_.logger(level, msg);
+}
+
+void JournalSource::Close() {
+  if (journal_ != nullptr) {
+    sd_journal_close(journal_);
+    journal_ = nullptr;
+  }
+  pending_ = false;
+  stats_.up = false;
+}
+
+absl::Status JournalSource::OpenAndPosition() {
+  const std::string where =
+      options_.journal_path.empty() ? "the local journal" : options_.journal_path;
+  struct stat st;
+  if (!options_.journal_path.empty()) {
+    if (!IsDirectory(options_.journal_path, &st)) {
+      return absl::NotFoundError(
+          absl::StrCat("journal directory ", options_.journal_path, " does not exist"));
+    }
+  }
+  sd_journal* j = nullptr;
+  int r = options_.journal_path.empty()
+              ? sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM)
+              : sd_journal_open_directory(&j, options_.journal_path.c_str(), 0);
+  if (r < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot open ", where, ": ", ErrnoText(r)));
+  }
+  for (size_t i = 0; i < matches_.size() && r >= 0; ++i) {
+    if (i > 0) r = sd_journal_add_disjunction(j);
+    if (r >= 0) r = sd_journal_add_match(j, matches_[i].data(), matches_[i].size());
+  }
+  // Allocates the inotify watches; sd_journal_process() needs them to notice
+  // files that are added, rotated or deleted.
+  if (r >= 0) r = sd_journal_get_fd(j);
+  if (r < 0) {
+    sd_journal_close(j);
+    return absl::UnavailableError(
+        absl::StrCat("cannot set up reading ", where, ": ", ErrnoText(r)));
+  }
+  journal_ = j;
+  pending_ = false;
+  if (!options_.journal_path.empty()) {
+    dir_dev_ = st.st_dev;
+    dir_ino_ = st.st_ino;
+  }
+
+  Start start = start_;
+  if (start == Start::kCursor) {
+    r = sd_journal_seek_cursor(j, resume_cursor_.c_str());
+    if (r < 0) {
+      ++stats_.errors;
+      Log("warn",
+          absl::StrCat("journal cursor \"", resume_cursor_, "\" is not valid (", ErrnoText(r),
+                       "); starting at the ", options_.once ? "head" : "end"));
+      start = options_.once ? Start::kHead : Start::kTail;
+    } else {
+      r = sd_journal_next(j);
+      if (r > 0) {
+        if (sd_journal_test_cursor(j, resume_cursor_.c_str()) > 0) {
+          // The saved entry itself was counted before the restart.
+          last_cursor_ = resume_cursor_;
+        } else {
+          // The saved entry is gone (vacuumed); this is the first one after it.
+          pending_ = true;
+        }
+      } else if (r < 0) {
+        ++stats_.errors;
+        Log("error", absl::StrCat("reading the journal: ", ErrnoText(r)));
+        r = 0;
+      }
+    }
+  }
+  if (start == Start::kHead) {
+    r = sd_journal_seek_head(j);
+  } else if (start == Start::kTail) {
+    r = sd_journal_seek_tail(j);
+    // Step back onto the last selected entry so next() returns only newer
+    // ones (seek_tail + next alone is unreliable across systemd versions).
+    if (r >= 0) r = sd_journal_previous(j);
+    if (r > 0) {
+      char* c = nullptr;
+      if (sd_journal_get_cursor(j, &c) >= 0) {
+        // Persisting the start point means entries written while the
+        // exporter is down after its first checkpoint are not lost.
+        last_cursor_ = c;
+        free(c);
+      }
+    } else if (r == 0) {
+      // Nothing selected exists yet: all that comes is new.
+      r = sd_journal_seek_head(j);
+    }
+  }
+  if (r < 0) {
+    Close();
+    return absl::UnavailableError(absl::StrCat("cannot position in ", where, ": ", ErrnoText(r)));
+  }
+  // Later reopens (SIGHUP, directory replaced) resume where reading stopped:
+  // after the last entry read, after the saved cursor, or at the head when
+  // nothing selected existed.
+  if (!last_cursor_.empty()) {
+    start_ = Start::kCursor;
+    resume_cursor_ = last_cursor_;
+  } else if (start != Start::kCursor) {
+    start_ = Start::kHead;
+  }
+  stats_.up = true;
+  if (!last_open_error_.empty()) {
+    Log("info", absl::StrCat("opened ", where));
+    last_open_error_.clear();
+  }
+  return absl::OkStatus();
+}
+
+bool JournalSource::DirectoryStillThere() {
+  if (options_.journal_path.empty()) return true;
+  struct stat st;
+  return IsDirectory(options_.journal_path, &st) && static_cast<uint64_t>(st.st_dev) == dir_dev_ &&
+         static_cast<uint64_t>(st.st_ino) == dir_ino_;
+}
+
+bool JournalSource::EnsureOpen() {
+  if (journal_ != nullptr) {
+    if (DirectoryStillThere()) return true;
+    Log("warn", absl::StrCat("journal directory ", options_.journal_path,
+                             " was removed or replaced; reopening"));
+    Close();
+    last_open_error_ = "replaced";
+  }
+  absl::Status s = OpenAndPosition();
+  if (s.ok()) return true;
+  // A directory that is not there yet is waited for, not an error.
+  if (!absl::IsNotFound(s)) ++stats_.errors;
+  std::string message(s.message());
+  if (message != last_open_error_) {
+    Log(absl::IsNotFound(s) ? "warn" : "error", message);
+    last_open_error_ = std::move(message);
+  }
+  return false;
+}
+
+void JournalSource::NoteProcessResult(int r) {
+  if (r == SD_JOURNAL_INVALIDATE) {
+    ++stats_.rotations;
+  } else if (r < 0) {
+    ++stats_.errors;
+    Log("error", absl::StrCat("reading the journal: ", ErrnoText(r)));
+  }
+}
+
+bool JournalSource::DeliverCurrent(RecordSink* sink) {
+  uint64_t realtime = 0;
+  int64_t timestamp_us = 0;
+  if (sd_journal_get_realtime_usec(journal_, &realtime) >= 0) {
+    timestamp_us = static_cast<int64_t>(realtime);
+    if (timestamp_us > stats_.newest_entry_us) stats_.newest_entry_us = timestamp_us;
+  } else {
+    ++stats_.errors;
+  }
+
+  absl::string_view value;
+  int r = GetField(journal_, "SYSLOG_IDENTIFIER", &value);
+  if (r < 0) {
+    if (r != -ENOENT) ++stats_.errors;
+    return false;
+  }
+  absl::string_view syslog_name, daemon;
+  if (!SplitPostfixIdentifier(value, &syslog_name, &daemon)) return false;
+  // The next get_data call may reuse the buffer `value` points into.
+  ident_.assign(value.data(), value.size());
+  LogRecord record;
+  SplitPostfixIdentifier(ident_, &record.syslog_name, &record.daemon);
+  record.timestamp_us = timestamp_us;
+
+  int64_t pid = -1;
+  if ((GetField(journal_, "SYSLOG_PID", &value) == 0 && absl::SimpleAtoi(value, &pid)) ||
+      (GetField(journal_, "_PID", &value) == 0 && absl::SimpleAtoi(value, &pid))) {
+    record.pid = pid;
+  } else {
+    record.pid = -1;
+  }
+
+  // Fetched last, so the view stays valid through OnRecord().
+  r = GetField(journal_, "MESSAGE", &value);
+  if (r == 0) {
+    record.message = value;
+  } else if (r != -ENOENT) {
+    ++stats_.errors;
+  }
+  sink->OnRecord(record);
+  return true;
+}
+
+size_t JournalSource::Poll(RecordSink* sink) {
+  if (at_end_) return 0;
+  if (!EnsureOpen()) {
+    stats_.idle = true;
+    return 0;
+  }
+  NoteProcessResult(sd_journal_process(journal_));
+
+  size_t delivered = 0;
+  size_t consumed = 0;
+  bool exhausted = false;
+  while (consumed < options_.batch) {
+    if (!pending_) {
+      int r = sd_journal_next(journal_);
+      if (r < 0) {
+        ++stats_.errors;
+        Log("error", absl::StrCat("reading the journal: ", ErrnoText(r)));
+        exhausted = true;
+        break;
+      }
+      if (r == 0) {  // nothing yet; never the end of the stream
+        exhausted = true;
+        break;
+      }
+    }
+    pending_ = false;
+    ++consumed;
+    if (DeliverCurrent(sink)) ++delivered;
+  }
+  if (consumed > 0) {
+    char* c = nullptr;
+    int r = sd_journal_get_cursor(journal_, &c);
+    if (r >= 0) {
+      last_cursor_ = c;
+      free(c);
+      start_ = Start::kCursor;
+      resume_cursor_ = last_cursor_;
+    } else {
+      ++stats_.errors;
+    }
+  }
+  stats_.idle = exhausted;
+  if (options_.once && exhausted) at_end_ = true;
+  return delivered;
+}
+
+void JournalSource::Wait(absl::Duration timeout) {
+  if (at_end_) return;
+  if (journal_ != nullptr && (pending_ || !stats_.idle)) return;
+  if (journal_ == nullptr) {
+    absl::SleepFor(timeout == absl::InfiniteDuration() ? absl::Seconds(1) : timeout);
+    return;
+  }
+  uint64_t usec = static_cast<uint64_t>(-1);
+  if (timeout != absl::InfiniteDuration()) {
+    usec = timeout <= absl::ZeroDuration()
+               ? 0
+               : static_cast<uint64_t>(absl::ToInt64Microseconds(timeout));
+  }
+  int r = sd_journal_wait(journal_, usec);
+  NoteProcessResult(r);
+  if (r < 0) {
+    // Do not spin on a persistent error.
+    absl::SleepFor(timeout == absl::InfiniteDuration() ? absl::Seconds(1) : timeout);
+  }
+}
+
+absl::Status JournalSource::Checkpoint() {
+  if (options_.cursor_file.empty() || last_cursor_.empty() || last_cursor_ == written_cursor_) {
+    return absl::OkStatus();
+  }
+  absl::Status s = WriteFileAtomically(options_.cursor_file, absl::StrCat(last_cursor_, "\n"));
+  if (!s.ok()) {
+    ++stats_.errors;
+    return s;
+  }
+  written_cursor_ = last_cursor_;
+  return absl::OkStatus();
+}
+
+void JournalSource::Reopen() {
+  Close();
+  last_open_error_ = "reopen";
+  EnsureOpen();
+}
+
+std::string JournalSource::Describe() const {
+  return options_.journal_path.empty() ? "journal:local"
+                                       : absl::StrCat("journal:", options_.journal_path);
+}
+
+bool LocalJournalAvailable(const std::string& runtime_dir, const std::string& persistent_dir) {
+  struct stat st;
+  if (!IsDirectory(runtime_dir, &st) && !IsDirectory(persistent_dir, &st)) return false;
+  sd_journal* j = nullptr;
+  if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM) < 0) return false;
+  sd_journal_close(j);
+  return true;
+}
+
+bool LocalJournalAvailable() {
+  return LocalJournalAvailable("/run/systemd/journal", "/var/log/journal");
+}
+
+}  // namespace pse
