@@ -39,8 +39,29 @@ if [[ "${1:-}" == "--test" ]] && ! command -v npm >/dev/null 2>&1; then
   missing+=(npm)
 fi
 
+# --- npm packages of the Helm chart tests (tests/helm), --test only ----------
+# Schema validation of the rendered chart (kubernetes-models,
+# @kubernetes-models/prometheus-operator, ajv) at the versions pinned in
+# tests/helm/package-lock.json. Runs after apt, which may have just installed
+# npm; skipped when node_modules already matches the lock file.
+install_test_npm() {
+  [[ "${1:-}" == "--test" ]] || return 0
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/helm"
+  if [[ -f $dir/node_modules/.package-lock.json &&
+        $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]] &&
+     npm ls --prefix "$dir" --depth=0 >/dev/null 2>&1; then
+    echo "install-deps: tests/helm/node_modules up to date"
+    return 0
+  fi
+  echo "install-deps: npm ci in tests/helm"
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+}
+# ---------------------------------------------------------------------------
+
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#want[@]} packages present"
+  install_test_npm "${1:-}"
   exit 0
 fi
 
@@ -70,3 +91,4 @@ fi
 trap '[[ $created_policy == 1 ]] && rm -f "$policy"' EXIT
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"
+install_test_npm "${1:-}"
