@@ -312,13 +312,7 @@ absl::Status FileSource::Init() {
   std::unique_ptr<Stream> s = OpenPath(&error, &missing);
   if (s == nullptr) {
     if (o.once) return absl::NotFoundError(error);
-    if (missing) {
-      LogProblem("warn", MissingMessage());
-    } else {
-      ++stats_.errors;
-      last_open_failure_ = absl::Now();
-      LogProblem("error", error);
-    }
+    NoteOpenFailure(error, missing);
     // The saved file may survive under a rotated name while the new one is
     // not there yet.
     if (loaded_position_ != nullptr) MaybeResumeRotatedAway(*loaded_position_);
@@ -607,19 +601,25 @@ FileSource::ReadResult FileSource::ReadSome(Stream* s, RecordSink* sink, size_t*
   return ReadResult::kBudget;
 }
 
+// A missing file is waited for (a warning, once); any other failure to open
+// is an error, counted, and retried after the stat interval.
+void FileSource::NoteOpenFailure(const std::string& error, bool missing) {
+  if (missing) {
+    LogProblem("warn", MissingMessage());
+    return;
+  }
+  ++stats_.errors;
+  last_open_failure_ = absl::Now();
+  LogProblem("error", error);
+}
+
 bool FileSource::TryOpenCurrent() {
   if (!OpenRetryAllowed()) return false;
   std::string error;
   bool missing = false;
   std::unique_ptr<Stream> s = OpenPath(&error, &missing);
   if (s == nullptr) {
-    if (missing) {
-      LogProblem("warn", MissingMessage());
-    } else {
-      ++stats_.errors;
-      last_open_failure_ = absl::Now();
-      LogProblem("error", error);
-    }
+    NoteOpenFailure(error, missing);
     return false;
   }
   // A file that appears later is new: all of it is unread.

@@ -177,6 +177,7 @@ class FileSource : public Source {
   // again now.
   bool HandleEof(RecordSink* sink, size_t* delivered, bool reopen);
   // Opens a file that appeared under our name; true if one is open now.
+  void NoteOpenFailure(const std::string& error, bool missing);
   bool TryOpenCurrent();
 
   bool HasWork();
