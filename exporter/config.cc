@@ -61,13 +61,18 @@ bool ParseBytesText(absl::string_view v, int64_t* out) {
 void OptionSet::AddBool(std::string name, bool* target, std::string help) {
   options_.push_back({std::move(name), Kind::kBool, target, std::move(help), *target ? "true" : "false"});
 }
-void OptionSet::AddString(std::string name, std::string* target, std::string help) {
-  options_.push_back({std::move(name), Kind::kString, target, std::move(help), *target});
+void OptionSet::AddString(std::string name, std::string* target, std::string help,
+                          Validator validate) {
+  Option o{std::move(name), Kind::kString, target, std::move(help), *target};
+  o.validate = std::move(validate);
+  options_.push_back(std::move(o));
 }
 void OptionSet::AddStringList(std::string name, std::vector<std::string>* target,
-                              std::string help) {
-  options_.push_back(
-      {std::move(name), Kind::kStringList, target, std::move(help), absl::StrJoin(*target, ",")});
+                              std::string help, Validator validate) {
+  Option o{std::move(name), Kind::kStringList, target, std::move(help),
+           absl::StrJoin(*target, ",")};
+  o.validate = std::move(validate);
+  options_.push_back(std::move(o));
 }
 void OptionSet::AddDuration(std::string name, absl::Duration* target, std::string help) {
   options_.push_back(
@@ -103,6 +108,10 @@ absl::Status OptionSet::Set(Option* o, absl::string_view value, bool append,
     return absl::InvalidArgumentError(
         absl::StrCat(where, ": invalid value \"", value, "\": ", what));
   };
+  if (o->validate) {
+    absl::Status st = o->validate(value);
+    if (!st.ok()) return bad(st.message());
+  }
   switch (o->kind) {
     case Kind::kBool:
       if (!ParseBoolText(value, static_cast<bool*>(o->target))) return bad("want true or false");
@@ -234,6 +243,10 @@ absl::Status OptionSet::LoadYamlFile(const std::string& path) {
           absl::Status st = walk(v, key);
           if (!st.ok()) return st;
           continue;
+        }
+        if (is_prefix) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(at(it->first, key), ": want a mapping of ", key, ".* options"));
         }
         return absl::InvalidArgumentError(absl::StrCat(at(it->first, key), ": unknown key"));
       }

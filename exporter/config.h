@@ -27,9 +27,15 @@ namespace pse {
 
 class OptionSet {
  public:
+  // Checks one string value; a non-OK status's message says what is wrong
+  // and is reported with the flag or the file, line and key.
+  using Validator = std::function<absl::Status(absl::string_view value)>;
+
   void AddBool(std::string name, bool* target, std::string help);
-  void AddString(std::string name, std::string* target, std::string help);
-  void AddStringList(std::string name, std::vector<std::string>* target, std::string help);
+  void AddString(std::string name, std::string* target, std::string help,
+                 Validator validate = nullptr);
+  void AddStringList(std::string name, std::vector<std::string>* target, std::string help,
+                     Validator validate = nullptr);
   void AddDuration(std::string name, absl::Duration* target, std::string help);
   void AddInt(std::string name, int64_t* target, int64_t min, int64_t max, std::string help);
   // Byte sizes accept suffixes KiB, MiB, GiB (and KB/MB/GB as powers of 1000).
@@ -57,6 +63,7 @@ class OptionSet {
     int64_t min = 0;
     int64_t max = 0;
     std::vector<std::string> allowed;
+    Validator validate;
   };
 
   Option* Find(absl::string_view name);

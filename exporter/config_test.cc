@@ -17,6 +17,7 @@ struct Opts {
   int64_t max = 10;
   int64_t bytes = 65536;
   std::string level = "info";
+  std::string telemetry = "/metrics";
   OptionSet set;
   Opts() {
     set.AddBool("postfix.logfile_from_beginning", &flag, "h");
@@ -27,6 +28,10 @@ struct Opts {
     set.AddBytes("postfix.logfile_max_line_length", &bytes, 1024, 1 << 30, "h");
     set.AddEnum("log.level", &level, {"debug", "info"}, "h");
     set.AddString("config.file", &path, "h");
+    set.AddString("web.telemetry-path", &telemetry, "h", [](absl::string_view v) {
+      return !v.empty() && v[0] == '/' ? absl::OkStatus()
+                                       : absl::InvalidArgumentError("must start with /");
+    });
   }
   absl::Status Args(std::vector<const char*> a) {
     a.insert(a.begin(), "prog");
@@ -89,6 +94,19 @@ TEST(Config, YamlFlatAndNestedKeysAndFlagsWin) {
   EXPECT_EQ(o.window, absl::Seconds(30));
   EXPECT_EQ(o.max, 7);  // the flag wins
   EXPECT_EQ(o.listen, (std::vector<std::string>{":1", ":2"}));
+}
+
+TEST(Config, ValidatorsReportLikeEveryOtherBadValue) {
+  Opts o;
+  absl::Status st = o.Args({"--web.telemetry-path=metrics"});
+  EXPECT_EQ(st.message(), "flag --web.telemetry-path: invalid value \"metrics\": must start with /");
+  std::string path = WriteTemp("web:\n  telemetry-path: metrics\n");
+  st = o.set.LoadYamlFile(path);
+  EXPECT_EQ(st.message(),
+            path + ":2: key \"web.telemetry-path\": invalid value \"metrics\": must start with /");
+  path = WriteTemp("web: 5\n");
+  st = o.set.LoadYamlFile(path);
+  EXPECT_EQ(st.message(), path + ":1: key \"web\": want a mapping of web.* options");
 }
 
 TEST(Config, YamlErrorsNameFileLineAndKey) {

@@ -94,8 +94,19 @@ void DeclareOptions(OptionSet* o, Flags* f) {
                  "forget an smtpd process with no line for this long (log time)");
   o->AddInt("sessions.max_tracked", &f->max_tracked, 16, 10000000,
             "most smtpd processes held in state; the least recently active is evicted");
-  o->AddStringList("web.listen-address", &f->listen_addresses, "address to serve metrics on");
-  o->AddString("web.telemetry-path", &f->telemetry_path, "path of the metrics endpoint");
+  o->AddStringList("web.listen-address", &f->listen_addresses,
+                   "address to serve metrics on: [host]:port, [v6]:port or :port",
+                   [](absl::string_view v) {
+                     std::string host;
+                     int port;
+                     return ParseListenAddress(v, &host, &port);
+                   });
+  o->AddString("web.telemetry-path", &f->telemetry_path, "path of the metrics endpoint",
+               [](absl::string_view v) {
+                 return !v.empty() && v[0] == '/' && v != "/"
+                            ? absl::OkStatus()
+                            : absl::InvalidArgumentError("must start with / and not be /");
+               });
   o->AddString("web.config.file", &f->web_config_file,
                "exporter-toolkit web configuration (TLS, basic auth)");
   o->AddInt("web.max-connections", &f->web_max_connections, 1, 10000,
@@ -175,7 +186,11 @@ int RunOnce(Source* source, prometheus::Registry* registry, Pipeline* pipeline) 
   while (!source->AtEnd()) {
     if (source->Poll(pipeline) == 0 && !source->AtEnd()) source->Wait(absl::Milliseconds(100));
   }
-  pipeline->SyncSourceStats(source->stats(), absl::Now());
+  // The input was read to its end: report the source as up, whether or not
+  // the source keeps it open afterwards.
+  SourceStats stats = source->stats();
+  stats.up = stats.errors == 0;
+  pipeline->SyncSourceStats(stats, absl::Now());
   std::string text = prometheus::TextSerializer().Serialize(registry->Collect());
   std::fwrite(text.data(), 1, text.size(), stdout);
   return std::fflush(stdout) == 0 ? 0 : 1;
@@ -220,9 +235,10 @@ int RunDaemon(const Flags& f, Source* source, std::shared_ptr<prometheus::Regist
     SourceStats stats = source->stats();
     pipeline->SyncSourceStats(stats, now);
     if (stats.up != was_up) {
-      Log(stats.up ? LogLevel::kInfo : LogLevel::kWarn,
-          stats.up ? "log source open" : "log source not available; waiting for it",
-          {{"source", source->Describe()}});
+      const char* msg = stats.up              ? "log source open"
+                        : source->AtEnd()     ? "input ended; still serving the metrics read so far"
+                                              : "log source not available; waiting for it";
+      Log(stats.up ? LogLevel::kInfo : LogLevel::kWarn, msg, {{"source", source->Describe()}});
       was_up = stats.up;
     }
     if (stats.up && !ready.load()) ready = true;
