@@ -7,13 +7,13 @@
 set -euo pipefail
 
 build_pkgs=(
-  cmake g++ make pkg-config ca-certificates
+  cmake g++ make pkg-config ca-certificates dpkg-dev file
   prometheus-cpp-dev libre2-dev libabsl-dev libyaml-cpp-dev
   libsystemd-dev libmicrohttpd-dev libgnutls28-dev libcrypt-dev zlib1g-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(
-  python3 curl procps
+  python3 curl procps clang libclang-rt-dev
   prometheus prometheus-alertmanager
   systemd-journal-remote systemd
   golang-go golang-github-masterminds-sprig-dev nodejs
