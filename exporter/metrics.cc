@@ -53,6 +53,10 @@ bool IsSaneServiceName(absl::string_view s) {
 }  // namespace
 
 Metrics::Metrics(P::Registry* r, const BuildInfo& build) : fam_(new Families) {
+  // Registered first, so collected first: a scrape that shows N lines read
+  // also shows everything those N lines counted (families are collected in
+  // registration order while ingest goes on).
+  log_lines = &Counter(r, "postfix_exporter_log_lines_total", "Log lines read.")->Add({});
   P::BuildGauge()
       .Name("postfix_exporter_build_info")
       .Help("Build information of postfix-sasl-exporter; always 1.")
@@ -89,7 +93,6 @@ Metrics::Metrics(P::Registry* r, const BuildInfo& build) : fam_(new Families) {
       &Gauge(r, "postfix_anvil_connection_count_max",
              "Largest per-client concurrent connection count in anvil's last statistics report.")
            ->Add({});
-  log_lines = &Counter(r, "postfix_exporter_log_lines_total", "Log lines read.")->Add({});
   log_lines_malformed = &Counter(r, "postfix_exporter_log_lines_malformed_total",
                                  "Lines that are not a parsable log record.")
                              ->Add({});

@@ -171,7 +171,10 @@ void SessionState::Handle(const LogRecord& record, const PostfixEvent& ev) {
       if (ev.has_auth_stats) {
         m.successes->Increment(ev.auth_success);
         uint32_t failed = ev.auth_total - ev.auth_success;
-        if (failed > p->logged_failures) {
+        // Only a session whose connect we saw knows how many of its failures
+        // were already logged and counted; after an eviction (or a start in
+        // the middle of a session) deriving them could count some twice.
+        if (p->open && failed > p->logged_failures) {
           FailureReason r = p->aborted_after_auth ? FailureReason::kAborted
                                                   : FailureReason::kAuthUnavailable;
           m.failures[static_cast<int>(SaslMethod::kUnknown)][static_cast<int>(r)]->Increment(

@@ -1,7 +1,8 @@
 // SessionState: per-process smtpd state that turns events into counts.
 //
 // An smtpd process serves one SMTP session at a time, so a session is tracked
-// per (syslog_name, pid). It is opened by "connect from" and closed by
+// per (syslog_name, pid): state is found by pid, and a line of that pid under
+// another syslog_name means the pid was reused by a new process. It is opened by "connect from" and closed by
 // "disconnect from", a fatal/panic of that process, master's report of the
 // pid's death, a new "connect from" on a reused pid, or an idle timeout.
 //
@@ -13,7 +14,9 @@
 //  - at "disconnect from ... auth=S/T", S successes are counted, and failed
 //    attempts (T-S) beyond those already logged are counted with method
 //    "unknown" and reason "aborted" (session lost/timed out after AUTH) or
-//    "auth_unavailable" (Postfix logs nothing when it refuses AUTH itself).
+//    "auth_unavailable" (Postfix logs nothing when it refuses AUTH itself) --
+//    only for sessions whose "connect from" was seen, since only those know
+//    what was already logged (an evicted process's disconnect derives none);
 //  - a backend connect warning is one backend error, and the "fatal: no SASL
 //    authentication mechanisms" that follows it is the same error.
 //

@@ -247,6 +247,20 @@ TEST_F(StateTest, CapacityBoundsTrackedProcesses) {
   EXPECT_EQ(Svc("postfix_smtpd_connects_total", "submission"), 1000);
 }
 
+TEST_F(StateTest, EvictedSessionDoesNotCountLoggedFailuresTwice) {
+  SessionState::Options o;
+  o.max_tracked_processes = 16;
+  Init(o);
+  Line(0, kSub, 10, "connect from a[192.0.2.1]");
+  Line(1, kSub, 10, "warning: a[192.0.2.1]: SASL LOGIN authentication failed: UGFzc3dvcmQ6");
+  for (int i = 0; i < 16; ++i) Line(2, kSub, 100 + i, "connect from b[192.0.2.2]");  // evicts pid 10
+  EXPECT_EQ(Value("postfix_exporter_session_evictions_total", {{"reason", "capacity"}}), 1);
+  Line(3, kSub, 10, "disconnect from a[192.0.2.1] ehlo=1 auth=1/2 quit=1 commands=3/4");
+  EXPECT_EQ(Failures("submission", "LOGIN", "bad_credentials"), 1);
+  EXPECT_EQ(Failures("submission", "unknown", "auth_unavailable"), 0);
+  EXPECT_EQ(Svc("postfix_smtpd_sasl_authentication_successes_total", "submission"), 1);
+}
+
 TEST_F(StateTest, RejectsRelayAndQueued) {
   const char kSmtp[] = "postfix/smtpd";
   Line(0, kSmtp, 20, "NOQUEUE: reject: RCPT from u[192.0.2.5]: 554 5.7.1 <x@example.org>: Relay access denied; "
