@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole benchmark in one command: installs the tools we compare against
+# (bench/install-deps.sh, root only), builds the exporter and the
+# micro-benchmarks in Release mode (build-bench/), generates the corpora
+# (cached in bench/results/), runs every part and prints the tables, which
+# also go to bench/results/latest.md (numbers: latest.json).
+#
+#   bench/run.sh                      everything (2-3 minutes on 2 cores)
+#   bench/run.sh --parts replay       only some parts: replay,live,memory,micro
+#   bench/run.sh --lines 500000       a smaller replay corpus
+#
+# Not part of the test suite; exit status 1 only when a count check failed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [[ $(id -u) -eq 0 ]]; then
+  bench/install-deps.sh
+else
+  echo "bench/run.sh: not root; skipping bench/install-deps.sh (missing tools are skipped)" >&2
+fi
+
+build=${PSE_BENCH_BUILD_DIR:-build-bench}
+# bench/dev-include.cmake adds bench/ to the build until the top-level
+# CMakeLists.txt does (it is a no-op afterwards).
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DPSE_BUILD_TESTS=OFF \
+  -DPSE_BUILD_BENCHMARKS=ON \
+  -DCMAKE_PROJECT_postfix_sasl_exporter_INCLUDE="$PWD/bench/dev-include.cmake" >/dev/null
+cmake --build "$build" --target postfix_sasl_exporter parser_bench -j"$(nproc)" >/dev/null
+
+exec python3 bench/bench.py --exe "$build/postfix_sasl_exporter" \
+  --micro "$build/parser_bench" "$@"
