@@ -4,7 +4,14 @@
 #
 #   scripts/install-deps.sh          build + runtime dependencies
 #   scripts/install-deps.sh --test   also everything the test suite uses
+#   scripts/install-deps.sh --bench  also the tools bench/run.sh compares against
 set -euo pipefail
+
+mode=${1:-}
+case "$mode" in
+  "" | --test | --bench) ;;
+  *) echo "usage: $0 [--test|--bench]" >&2; exit 2 ;;
+esac
 
 build_pkgs=(
   cmake g++ make pkg-config ca-certificates dpkg-dev file
@@ -20,10 +27,18 @@ test_pkgs=(
   buildah
   postfix dovecot-core swaks openssl
 )
+bench_pkgs=(
+  prometheus-postfix-exporter  # kumina's Go exporter (0.3.0 in bookworm)
+  mtail                        # ships examples/postfix.mtail
+  python3 curl procps time     # generator, scrapes, /usr/bin/time -v
+  linux-perf valgrind          # profiling when a target is missed
+)
 
 want=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then
+if [[ $mode == --test ]]; then
   want+=("${test_pkgs[@]}")
+elif [[ $mode == --bench ]]; then
+  want+=("${bench_pkgs[@]}")
 fi
 
 missing=()
@@ -35,7 +50,7 @@ done
 
 # Debian's nodejs ships npm as a separate package; NodeSource's bundles it and
 # conflicts with Debian's npm. Ask for the package only when the command is absent.
-if [[ "${1:-}" == "--test" ]] && ! command -v npm >/dev/null 2>&1; then
+if [[ $mode == --test ]] && ! command -v npm >/dev/null 2>&1; then
   missing+=(npm)
 fi
 
@@ -61,7 +76,7 @@ install_test_npm() {
 
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#want[@]} packages present"
-  install_test_npm "${1:-}"
+  install_test_npm "$mode"
   exit 0
 fi
 
@@ -80,7 +95,8 @@ fi
 echo "install-deps: installing ${missing[*]}"
 apt-get update -qq
 # policy-rc.d stops package scripts from starting daemons (prometheus,
-# alertmanager, dovecot, postfix) system-wide; tests start their own.
+# alertmanager, dovecot, postfix, kumina's exporter on :9154) system-wide;
+# tests and benchmarks start their own.
 policy=/usr/sbin/policy-rc.d
 created_policy=0
 if [[ ! -e $policy ]]; then
@@ -91,4 +107,4 @@ fi
 trap '[[ $created_policy == 1 ]] && rm -f "$policy"' EXIT
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"
-install_test_npm "${1:-}"
+install_test_npm "$mode"
