@@ -225,14 +225,15 @@ absl::Status OptionSet::LoadYamlFile(const std::string& path) {
   // Walks nested maps, joining keys with '.', until a key names an option.
   std::function<absl::Status(const YAML::Node&, const std::string&)> walk =
       [&](const YAML::Node& map, const std::string& prefix) -> absl::Status {
+    // yaml-cpp's iterator yields temporaries: keep the Node handles by value.
     for (auto it = map.begin(); it != map.end(); ++it) {
-      if (!it->first.IsScalar()) {
+      const YAML::Node k = it->first;
+      const YAML::Node v = it->second;
+      if (!k.IsScalar()) {
         return absl::InvalidArgumentError(
-            absl::StrCat(path, ":", it->first.Mark().line + 1, ": keys must be strings"));
+            absl::StrCat(path, ":", k.Mark().line + 1, ": keys must be strings"));
       }
-      std::string key = prefix.empty() ? it->first.Scalar()
-                                        : absl::StrCat(prefix, ".", it->first.Scalar());
-      const YAML::Node& v = it->second;
+      std::string key = prefix.empty() ? k.Scalar() : absl::StrCat(prefix, ".", k.Scalar());
       Option* o = Find(key);
       if (o == nullptr) {
         bool is_prefix = false;
@@ -246,16 +247,16 @@ absl::Status OptionSet::LoadYamlFile(const std::string& path) {
         }
         if (is_prefix) {
           return absl::InvalidArgumentError(
-              absl::StrCat(at(it->first, key), ": want a mapping of ", key, ".* options"));
+              absl::StrCat(at(k, key), ": want a mapping of ", key, ".* options"));
         }
-        return absl::InvalidArgumentError(absl::StrCat(at(it->first, key), ": unknown key"));
+        return absl::InvalidArgumentError(absl::StrCat(at(k, key), ": unknown key"));
       }
       if (o->name == "config.file") {
         return absl::InvalidArgumentError(
-            absl::StrCat(at(it->first, key), ": not allowed inside a config file"));
+            absl::StrCat(at(k, key), ": not allowed inside a config file"));
       }
       if (set_on_cli_.contains(o->name)) continue;  // flags win
-      std::string where = at(v.IsNull() ? it->first : v, key);
+      std::string where = at(v.IsNull() ? k : v, key);
       if (o->kind == Kind::kStringList) {
         if (v.IsScalar()) {
           absl::Status st = Set(o, v.Scalar(), false, where);

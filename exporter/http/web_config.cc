@@ -100,7 +100,7 @@ class Reader {
     }
     std::set<std::string> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& k = it->first;
+      const YAML::Node k = it->first;  // by value: operator-> yields a temporary
       std::string child = Child(key, k.IsScalar() ? k.Scalar() : "?");
       if (!k.IsScalar() && !k.IsNull()) {
         return Error(k, child, "a key must be a scalar");
