@@ -135,60 +135,65 @@ int Metrics::ServiceIndex(absl::string_view syslog_name) {
   if (it != service_by_syslog_name_.end()) {
     index = it->second;
   } else {
+    // The label comes from the program name of a log line. Anything that is
+    // not a plausible Postfix service name (bytes outside [A-Za-z0-9._:/[]-],
+    // over 64 bytes) or beyond the service cap shares the "other" series, so
+    // the exposition stays valid UTF-8 and small whatever a local writer logs.
     absl::string_view label = ServiceLabel(syslog_name);
-    if (services_.size() >= kMaxServices - 1 && label != "other") {
-      // Past the cap every new syslog_name shares the "other" series.
-      index = ServiceIndex("other");
+    if (!IsSaneServiceName(label)) label = "other";
+    index = FindOrAddService(label, syslog_name);
+    // Remember at most kMaxSyslogNames names; past that, recomputing is cheap.
+    if (service_by_syslog_name_.size() < kMaxSyslogNames) {
       service_by_syslog_name_.emplace(std::string(syslog_name), index);
-      last_syslog_name_.assign(syslog_name.data(), syslog_name.size());
-      last_index_ = index;
-      return index;
     }
-    // Two syslog_names can map to one label ("postfix" and "postfix/smtp").
-    index = -1;
-    for (size_t i = 0; i < services_.size(); ++i) {
-      if (services_[i]->label == label) index = static_cast<int>(i);
-    }
-    if (index < 0) {
-      auto s = std::make_unique<Service>();
-      s->syslog_name = std::string(syslog_name);
-      s->label = std::string(label);
-      const std::map<std::string, std::string> l = {{"service", s->label}};
-      s->connects = &fam_->connects->Add(l);
-      s->disconnects = &fam_->disconnects->Add(l);
-      s->sessions = &fam_->sessions->Add(l);
-      s->sessions_max = &fam_->sessions_max->Add(l);
-      s->successes = &fam_->successes->Add(l);
-      s->backend_errors = &fam_->backend_errors->Add(l);
-      s->relay_denied = &fam_->relay_denied->Add(l);
-      s->unrecognized = &fam_->unrecognized->Add(l);
-      for (int m = 0; m < kSaslMethodCount; ++m) {
-        for (int r = 0; r < kFailureReasonCount; ++r) {
-          s->failures[m][r] = &fam_->failures->Add(
-              {{"service", s->label},
-               {"method", std::string(SaslMethodLabel(static_cast<SaslMethod>(m)))},
-               {"reason", std::string(FailureReasonLabel(static_cast<FailureReason>(r)))}});
-        }
-      }
-      for (int m = 0; m <= kSaslMethodCount; ++m) {
-        std::string method = m == kSaslMethodCount
-                                 ? std::string("none")
-                                 : std::string(SaslMethodLabel(static_cast<SaslMethod>(m)));
-        s->processed[m] = &fam_->processed->Add({{"service", s->label}, {"sasl_method", method}});
-      }
-      for (int st = 0; st < kSmtpStageCount; ++st) {
-        s->lost[st] = &fam_->lost->Add(
-            {{"service", s->label},
-             {"after_stage", std::string(SmtpStageLabel(static_cast<SmtpStage>(st)))}});
-      }
-      services_.push_back(std::move(s));
-      index = static_cast<int>(services_.size() - 1);
-      for (uint16_t code : kCommonReplyCodes) Rejected(*services_[index], code);
-    }
-    service_by_syslog_name_.emplace(std::string(syslog_name), index);
   }
   last_syslog_name_.assign(syslog_name.data(), syslog_name.size());
   last_index_ = index;
+  return index;
+}
+
+int Metrics::FindOrAddService(absl::string_view label, absl::string_view syslog_name) {
+  // Two syslog_names can map to one label ("postfix" and "postfix/smtp").
+  for (size_t i = 0; i < services_.size(); ++i) {
+    if (services_[i]->label == label) return static_cast<int>(i);
+  }
+  if (services_.size() >= kMaxServices - 1 && label != "other") {
+    return FindOrAddService("other", syslog_name);
+  }
+  auto s = std::make_unique<Service>();
+  s->syslog_name = std::string(syslog_name);
+  s->label = std::string(label);
+  const std::map<std::string, std::string> l = {{"service", s->label}};
+  s->connects = &fam_->connects->Add(l);
+  s->disconnects = &fam_->disconnects->Add(l);
+  s->sessions = &fam_->sessions->Add(l);
+  s->sessions_max = &fam_->sessions_max->Add(l);
+  s->successes = &fam_->successes->Add(l);
+  s->backend_errors = &fam_->backend_errors->Add(l);
+  s->relay_denied = &fam_->relay_denied->Add(l);
+  s->unrecognized = &fam_->unrecognized->Add(l);
+  for (int m = 0; m < kSaslMethodCount; ++m) {
+    for (int r = 0; r < kFailureReasonCount; ++r) {
+      s->failures[m][r] = &fam_->failures->Add(
+          {{"service", s->label},
+           {"method", std::string(SaslMethodLabel(static_cast<SaslMethod>(m)))},
+           {"reason", std::string(FailureReasonLabel(static_cast<FailureReason>(r)))}});
+    }
+  }
+  for (int m = 0; m <= kSaslMethodCount; ++m) {
+    std::string method = m == kSaslMethodCount
+                             ? std::string("none")
+                             : std::string(SaslMethodLabel(static_cast<SaslMethod>(m)));
+    s->processed[m] = &fam_->processed->Add({{"service", s->label}, {"sasl_method", method}});
+  }
+  for (int st = 0; st < kSmtpStageCount; ++st) {
+    s->lost[st] = &fam_->lost->Add(
+        {{"service", s->label},
+         {"after_stage", std::string(SmtpStageLabel(static_cast<SmtpStage>(st)))}});
+  }
+  services_.push_back(std::move(s));
+  int index = static_cast<int>(services_.size() - 1);
+  for (uint16_t code : kCommonReplyCodes) Rejected(*services_[index], code);
   return index;
 }
 

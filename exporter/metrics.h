@@ -57,6 +57,8 @@ class Metrics {
   // Most distinct services / master service names tracked; further ones share
   // the label value "other" so a misbehaving log cannot grow the series count.
   static constexpr size_t kMaxServices = 64;
+  // Most syslog_names remembered for the name -> service lookup.
+  static constexpr size_t kMaxSyslogNames = 1024;
 
   Metrics(prometheus::Registry* registry, const BuildInfo& build);
   ~Metrics();
@@ -88,6 +90,8 @@ class Metrics {
 
  private:
   struct Families;
+  int FindOrAddService(absl::string_view label, absl::string_view syslog_name);
+
   std::unique_ptr<Families> fam_;
 
   std::vector<std::unique_ptr<Service>> services_;

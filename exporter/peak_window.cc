@@ -3,6 +3,9 @@
 namespace pse {
 
 void PeakWindow::Record(int64_t now_us, int64_t value) {
+  // Changes are recorded in time order; one dated earlier (a session closed
+  // as of its idle deadline) takes effect at the latest recorded time.
+  if (!points_.empty() && now_us < points_.back().t) now_us = points_.back().t;
   // A point whose value is not above the new one can never again be the
   // maximum: the new value is in effect from now on and lasts at least as long.
   if (!points_.empty()) points_.back().end = now_us;

@@ -8,7 +8,7 @@
 // Each point remembers when it stopped being in effect (the time of the next
 // change, even if that change was itself dropped later), so a value that was
 // replaced before the window began never counts.
-// Not thread-safe; times must be non-decreasing (the caller clamps).
+// Not thread-safe.
 #ifndef PSE_EXPORTER_PEAK_WINDOW_H_
 #define PSE_EXPORTER_PEAK_WINDOW_H_
 
@@ -23,7 +23,7 @@ class PeakWindow {
  public:
   explicit PeakWindow(int64_t window_us) : window_us_(window_us) {}
 
-  // The value becomes `value` at time `now_us`.
+  // The value becomes `value` at time `now_us` (not before the last change).
   void Record(int64_t now_us, int64_t value);
   // Largest value in effect during [now_us - window, now_us]. Drops points
   // that can no longer matter.

@@ -5,7 +5,21 @@
 namespace pse {
 
 Pipeline::Pipeline(const Options& options, Metrics* metrics)
-    : metrics_(metrics), framer_(options.syslog), state_(options.state, metrics) {}
+    : metrics_(metrics),
+      framer_(options.syslog),
+      state_(options.state, metrics),
+      future_tolerance_us_(absl::ToInt64Microseconds(options.future_tolerance)) {}
+
+void Pipeline::Advance(int64_t ts) {
+  if (ts <= newest_us_) return;
+  if (ts > future_limit_us_) {
+    future_limit_us_ = absl::ToUnixMicros(absl::Now()) + future_tolerance_us_;
+    if (ts > future_limit_us_) return;
+  }
+  newest_us_ = ts;
+  metrics_->log_last_timestamp->Set(static_cast<double>(newest_us_) / 1e6);
+  state_.AdvanceTime(ts);
+}
 
 void Pipeline::OnLine(absl::string_view line) {
   metrics_->log_lines->Increment();
@@ -16,10 +30,7 @@ void Pipeline::OnLine(absl::string_view line) {
       return;
     case SyslogLineParser::Result::kOther:
       // Other programs' lines still tell us how far the log has got.
-      if (record.timestamp_us > newest_us_) {
-        newest_us_ = record.timestamp_us;
-        metrics_->log_last_timestamp->Set(static_cast<double>(newest_us_) / 1e6);
-      }
+      Advance(record.timestamp_us);
       return;
     case SyslogLineParser::Result::kPostfix:
       Process(record);
@@ -33,11 +44,7 @@ void Pipeline::OnRecord(const LogRecord& record) {
 }
 
 void Pipeline::Process(const LogRecord& record) {
-  if (record.timestamp_us > newest_us_) {
-    newest_us_ = record.timestamp_us;
-    metrics_->log_last_timestamp->Set(static_cast<double>(newest_us_) / 1e6);
-  }
-  state_.AdvanceTime(record.timestamp_us);
+  Advance(record.timestamp_us);
   state_.Handle(record, ParsePostfix(record));
 }
 

@@ -25,6 +25,10 @@ class Pipeline : public RecordSink {
   struct Options {
     SyslogLineParser::Options syslog;
     SessionState::Options state;
+    // A line stamped further than this past the wall clock is still counted,
+    // but does not move log time: one line from 2099 must not freeze peaks,
+    // idle expiry and postfix_exporter_log_last_timestamp_seconds.
+    absl::Duration future_tolerance = absl::Hours(24);
   };
 
   Pipeline(const Options& options, Metrics* metrics);
@@ -40,11 +44,17 @@ class Pipeline : public RecordSink {
 
  private:
   void Process(const LogRecord& record);
+  // Moves log time to `ts` if it is later and not implausibly in the future.
+  void Advance(int64_t ts);
 
   Metrics* metrics_;
   SyslogLineParser framer_;
   SessionState state_;
   int64_t newest_us_ = 0;
+  const int64_t future_tolerance_us_;
+  // Wall clock + tolerance, refreshed only when a timestamp passes it, so the
+  // clock is not read per line.
+  int64_t future_limit_us_ = 0;
   SourceStats synced_;
 };
 

@@ -51,18 +51,18 @@ void SessionState::OpenSession(Proc* p) {
   UpdatePeak(p->service);
 }
 
-void SessionState::CloseSession(Proc* p) {
+void SessionState::CloseSession(Proc* p, int64_t at_us) {
   if (!p->open) return;
   p->open = false;
   ServiceState& s = Svc(p->service);
   if (s.open > 0) --s.open;
   metrics_->service(p->service).sessions->Set(static_cast<double>(s.open));
-  s.peak->Record(now_us_, s.open);
+  s.peak->Record(at_us < 0 ? now_us_ : at_us, s.open);
   UpdatePeak(p->service);
 }
 
-void SessionState::Forget(ProcList::iterator it) {
-  CloseSession(&*it);
+void SessionState::Forget(ProcList::iterator it, int64_t at_us) {
+  CloseSession(&*it, at_us);
   procs_.erase(it->pid);
   lru_.erase(it);
   metrics_->sessions_tracked->Set(static_cast<double>(procs_.size()));
@@ -100,6 +100,13 @@ SessionState::Proc* SessionState::Touch(int64_t pid, int service) {
 
 void SessionState::AdvanceTime(int64_t now_us) {
   if (now_us <= now_us_) return;
+  if (now_us_ == 0) {
+    // The first log time: processes seen before it (lines without a usable
+    // time) count as seen now, not at the epoch.
+    for (Proc& p : lru_) p.last_seen_us = now_us;
+    last_sweep_us_ = now_us;
+    last_peak_refresh_us_ = now_us;
+  }
   now_us_ = now_us;
   // Peaks decay as log time passes even when nothing else happens; refresh
   // them at most once a second of log time.
@@ -111,10 +118,12 @@ void SessionState::AdvanceTime(int64_t now_us) {
   }
   if (now_us_ - last_sweep_us_ >= 10 * 1000000) {
     last_sweep_us_ = now_us_;
-    const int64_t cutoff = now_us_ - absl::ToInt64Microseconds(options_.idle_timeout);
-    while (!lru_.empty() && lru_.front().last_seen_us < cutoff) {
+    const int64_t idle = absl::ToInt64Microseconds(options_.idle_timeout);
+    while (!lru_.empty() && lru_.front().last_seen_us < now_us_ - idle) {
       metrics_->evictions_idle->Increment();
-      Forget(lru_.begin());
+      // The session ended, as far as anyone can tell, at its idle deadline:
+      // a leaked session must not hold up the peak until the sweep.
+      Forget(lru_.begin(), lru_.front().last_seen_us + idle);
     }
   }
 }

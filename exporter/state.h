@@ -89,8 +89,9 @@ class SessionState {
   };
 
   Proc* Touch(int64_t pid, int service);
-  void Forget(ProcList::iterator it);
-  void CloseSession(Proc* p);
+  void Forget(ProcList::iterator it, int64_t at_us = -1);
+  // Closes p's session as of `at_us` (log time; now when omitted).
+  void CloseSession(Proc* p, int64_t at_us = -1);
   void OpenSession(Proc* p);
   ServiceState& Svc(int index);
   void UpdatePeak(int index);

@@ -77,23 +77,7 @@ bool ParseAbort(absl::string_view s, PostfixEvent* ev) {
   return ParseAbortTail(s, ev);
 }
 
-// The closing '>' of an address that starts at s[0] == '<', honouring
-// double-quoted local parts and backslash escapes, as Postfix's own address
-// parser does. Returns npos when there is none.
-size_t FindAddressEnd(absl::string_view s) {
-  bool quoted = false;
-  for (size_t i = 1; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '\\') {
-      ++i;
-    } else if (c == '"') {
-      quoted = !quoted;
-    } else if (c == '>' && !quoted) {
-      return i;
-    }
-  }
-  return absl::string_view::npos;
-}
+bool IsRelayDeniedReply(absl::string_view s);
 
 // "CMD from CLIENT: CODE [X.Y.Z ]TEXT[; from=<...> ...]"
 bool ParseRejectTail(absl::string_view s, PostfixEvent* ev) {
@@ -108,22 +92,28 @@ bool ParseRejectTail(absl::string_view s, PostfixEvent* ev) {
   ev->type = EventType::kReject;
   ev->reply_code = static_cast<uint16_t>(code);
   if (!ConsumePrefix(&s, " ")) return true;
-  // Enhanced status code "X.Y.Z", when present.
-  if (s.size() > 1 && absl::ascii_isdigit(s[0]) && s[1] == '.') {
-    ConsumeWord(&s);
-    if (!ConsumePrefix(&s, " ")) return true;
-  }
-  if (!s.empty() && s[0] == '<') {
-    size_t end = FindAddressEnd(s);
-    if (end != absl::string_view::npos) {
-      absl::string_view after = s.substr(end + 1);
-      if (ConsumePrefix(&after, ": Relay access denied") &&
-          (after.empty() || after[0] == ';')) {
-        ev->relay_denied = true;
-      }
-    }
-  }
+  ev->relay_denied = IsRelayDeniedReply(s);
   return true;
+}
+
+// The reply text after "CODE ": is it reject_unauth_destination's (or
+// defer_unauth_destination's) "X.7.1 <rcpt>: Relay access denied"?
+//
+// Postfix writes the recipient into the reply unquoted, so a client can put
+// "Relay access denied" text inside an address (or a HELO name) that another
+// restriction rejects. Three checks keep those out: the enhanced status must
+// be relay control's 5.7.1/4.7.1 (other address and HELO checks answer 5.1.x,
+// 5.5.x, 4.1.x ...), the text must follow the first ">: " after the opening
+// '<', and Postfix's own "; from=<" / "; to=<" trailer (or the line's end)
+// must follow it. What remains possible is an access map that rejects a
+// client-chosen address with 5.7.1 -- see the README.
+bool IsRelayDeniedReply(absl::string_view s) {
+  if (!ConsumePrefix(&s, "5.7.1 <") && !ConsumePrefix(&s, "4.7.1 <")) return false;
+  size_t end = s.find(">: ");
+  if (end == absl::string_view::npos) return false;
+  s.remove_prefix(end + 3);
+  if (!ConsumePrefix(&s, "Relay access denied")) return false;
+  return s.empty() || absl::StartsWith(s, "; from=<") || absl::StartsWith(s, "; to=<");
 }
 
 // "client=CLIENT[, sasl_method=M][, sasl_username=U]..."

@@ -6,8 +6,8 @@
 // addresses, SASL usernames) can never make a line count as something else:
 // the client "name[addr]" that opens a line is validated before anything after
 // it is read, a SASL reason ends at the first ", sasl_username=", and a relay
-// denial is recognised only when the text straight after the recipient's
-// closing '>' (found with RFC 5321 quoting honoured) is Postfix's own.
+// denial is recognised only with relay control's X.7.1 status and Postfix's
+// own trailer after the text (see IsRelayDeniedReply in the .cc).
 //
 // The event's string_views point into record.message.
 #ifndef PSE_PARSERS_POSTFIX_PARSER_H_
