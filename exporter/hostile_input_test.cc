@@ -22,13 +22,13 @@
 #include "gtest/gtest.h"
 #include "parsers/postfix_parser.h"
 #include "parsers/syslog_line.h"
-#include "tests/hardening/pipeline_harness.h"
+#include "exporter/pipeline_test_harness.h"
 
 namespace pse {
 namespace {
 
-using hardening::IsValidUtf8;
-using hardening::PipelineHarness;
+using testutil::IsValidUtf8;
+using testutil::PipelineHarness;
 
 constexpr char kSmtp[] = "postfix/smtpd";
 constexpr char kSub[] = "postfix/submission/smtpd";

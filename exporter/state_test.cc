@@ -5,46 +5,24 @@
 #include <memory>
 #include <string>
 
-#include "exporter/pipeline.h"
+#include "exporter/pipeline_test_harness.h"
 #include "gtest/gtest.h"
-#include "prometheus/registry.h"
 
 namespace pse {
 namespace {
 
 class StateTest : public ::testing::Test {
  protected:
-  void Init(SessionState::Options so = {}) {
-    registry_ = std::make_shared<prometheus::Registry>();
-    metrics_ = std::make_unique<Metrics>(registry_.get(), BuildInfo{"t", "t"});
-    Pipeline::Options po;
-    po.syslog.initial_year = 2024;
-    po.syslog.bsd_time_zone = absl::UTCTimeZone();
-    po.state = so;
-    pipeline_ = std::make_unique<Pipeline>(po, metrics_.get());
-  }
+  void Init(SessionState::Options so = {}) { h_ = std::make_unique<testutil::PipelineHarness>(so); }
   void SetUp() override { Init(); }
 
-  // "SS" seconds after 12:00:00, syslog_name, pid, message.
+  // `sec` seconds after 12:00:00, syslog tag, pid, message.
   void Line(int sec, const std::string& name, int pid, const std::string& msg) {
-    char ts[32];
-    std::snprintf(ts, sizeof ts, "Jul  5 %02d:%02d:%02d", 12 + sec / 3600, (sec / 60) % 60, sec % 60);
-    pipeline_->OnLine(std::string(ts) + " mx " + name + "[" + std::to_string(pid) + "]: " + msg);
+    h_->Feed(testutil::PipelineHarness::Line(sec, name, pid, msg));
   }
-
   // Value of the sample with exactly these labels, or -1 if absent.
   double Value(const std::string& name, const std::map<std::string, std::string>& labels = {}) {
-    for (const auto& fam : registry_->Collect()) {
-      if (fam.name != name) continue;
-      for (const auto& m : fam.metric) {
-        std::map<std::string, std::string> got;
-        for (const auto& l : m.label) got[l.name] = l.value;
-        if (got != labels) continue;
-        if (fam.type == prometheus::MetricType::Counter) return m.counter.value;
-        return m.gauge.value;
-      }
-    }
-    return -1;
+    return h_->Value(name, labels);
   }
   double Failures(const std::string& service, const std::string& method, const std::string& reason) {
     return Value("postfix_smtpd_sasl_authentication_failures_total",
@@ -53,10 +31,9 @@ class StateTest : public ::testing::Test {
   double Svc(const std::string& name, const std::string& service) {
     return Value(name, {{"service", service}});
   }
+  Pipeline* pipeline() { return h_->pipeline(); }
 
-  std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<Metrics> metrics_;
-  std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<testutil::PipelineHarness> h_;
 };
 
 const char kSub[] = "postfix/submission/smtpd";
@@ -240,7 +217,7 @@ TEST_F(StateTest, CapacityBoundsTrackedProcesses) {
   o.max_tracked_processes = 100;
   Init(o);
   for (int i = 0; i < 1000; ++i) Line(0, kSub, 1000 + i, "connect from a[192.0.2.1]");
-  EXPECT_EQ(pipeline_->state().tracked(), 100u);
+  EXPECT_EQ(pipeline()->state().tracked(), 100u);
   EXPECT_EQ(Value("postfix_exporter_sessions_tracked"), 100);
   EXPECT_EQ(Value("postfix_exporter_session_evictions_total", {{"reason", "capacity"}}), 900);
   EXPECT_EQ(Svc("postfix_smtpd_sessions", "submission"), 100);
@@ -281,8 +258,8 @@ TEST_F(StateTest, AnvilMasterAndSelfMetrics) {
   Line(0, "postfix/master", 1, "warning: service \"submission\" (587) has reached its process limit \"4\": "
                                "new clients may experience noticeable delays");
   Line(0, kSub, 9, "an smtpd line from the future");
-  pipeline_->OnLine("not a log line");
-  pipeline_->OnLine("Jul  5 12:00:05 mx dovecot[7]: auth: ok");
+  pipeline()->OnLine("not a log line");
+  pipeline()->OnLine("Jul  5 12:00:05 mx dovecot[7]: auth: ok");
   EXPECT_EQ(Value("postfix_anvil_connection_count_max"), 7);
   EXPECT_EQ(Value("postfix_master_process_limit_reached_total", {{"service", "submission"}}), 1);
   EXPECT_EQ(Svc("postfix_exporter_smtpd_lines_unrecognized_total", "submission"), 1);

@@ -28,12 +28,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/hardening/pipeline_harness.h"
+#include "exporter/pipeline_test_harness.h"
 
 namespace pse {
 namespace {
 
-using hardening::PipelineHarness;
+using testutil::PipelineHarness;
 
 constexpr char kSmtp[] = "postfix/smtpd";
 constexpr char kSub[] = "postfix/submission/smtpd";

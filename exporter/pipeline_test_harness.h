@@ -1,5 +1,5 @@
 // PipelineHarness: a whole ingest pipeline (framer -> parser -> state ->
-// metrics) on its own registry, for the hardening tests.
+// metrics) on its own registry, for tests that feed whole log lines.
 //
 // Lines go in as full syslog text; results come out as metric values read
 // back from the registry, exactly as a scrape would see them. NonZero()
@@ -7,8 +7,8 @@
 // hostile line changed exactly the counters it should and nothing else.
 //
 // BSD timestamps are read as UTC in `year`. Not thread-safe; one per test.
-#ifndef PSE_TESTS_HARDENING_PIPELINE_HARNESS_H_
-#define PSE_TESTS_HARDENING_PIPELINE_HARNESS_H_
+#ifndef PSE_EXPORTER_PIPELINE_TEST_HARNESS_H_
+#define PSE_EXPORTER_PIPELINE_TEST_HARNESS_H_
 
 #include <algorithm>
 #include <cstdio>
@@ -29,7 +29,7 @@
 #include "prometheus/text_serializer.h"
 
 namespace pse {
-namespace hardening {
+namespace testutil {
 
 class PipelineHarness {
  public:
@@ -164,7 +164,7 @@ inline bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
-}  // namespace hardening
+}  // namespace testutil
 }  // namespace pse
 
-#endif  // PSE_TESTS_HARDENING_PIPELINE_HARNESS_H_
+#endif  // PSE_EXPORTER_PIPELINE_TEST_HARNESS_H_
