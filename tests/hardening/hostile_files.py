@@ -12,7 +12,6 @@ still checked.
 
   hostile_files.py BINARY [--sanitized] [--rss-limit-mib 64] [--garbage-mib 50]
 """
-import argparse
 import os
 import random
 import shutil
@@ -21,7 +20,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from once import Checker, run_once  # noqa: E402
+from once import Checker, base_args, parse_args, run_once  # noqa: E402
 
 MAX_LINE = 64 * 1024  # --postfix.logfile_max_line_length default
 
@@ -80,16 +79,9 @@ def check_exposition(c, what, res):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('binary')
-    ap.add_argument('--sanitized', action='store_true')
-    ap.add_argument('--maxrss', help='the maxrss helper (tests/hardening/maxrss.cc); required '
-                                     'unless --sanitized')
-    ap.add_argument('--rss-limit-mib', type=float, default=64)
+    ap = base_args()
     ap.add_argument('--garbage-mib', type=int, default=50)
-    args = ap.parse_args()
-    if not args.sanitized and not args.maxrss:
-        ap.error('--maxrss TOOL is required to check memory (or pass --sanitized)')
+    args = parse_args(ap)
     c = Checker()
     tmp = tempfile.mkdtemp(prefix='hostile_files.')
     try:

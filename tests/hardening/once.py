@@ -2,6 +2,7 @@
 printed and the most memory it ever held (ru_maxrss, measured by the
 maxrss helper). Shared by the hardening scripts; no network, no daemons.
 """
+import argparse
 import os
 import re
 import subprocess
@@ -85,3 +86,23 @@ class Checker:
             print('%d expectation(s) failed: %s' % (len(self.failures), ', '.join(self.failures)))
             sys.exit(1)
         print('all expectations met')
+
+
+def base_args(description=None):
+    """The arguments every hardening script takes: the binary, --sanitized
+    (counts only: no RSS checks under ASan) and the maxrss helper."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument('binary')
+    ap.add_argument('--sanitized', action='store_true')
+    ap.add_argument('--maxrss', help='the maxrss helper (tests/hardening/maxrss.cc); required '
+                                     'unless --sanitized')
+    ap.add_argument('--rss-limit-mib', type=float, default=64)
+    return ap
+
+
+def parse_args(ap):
+    args = ap.parse_args()
+    if not args.sanitized and not args.maxrss:
+        ap.error('--maxrss TOOL is required to check memory (or pass --sanitized)')
+    return args
+

@@ -24,14 +24,13 @@ state that grew with the input would add tens of MiB per 100k entries.
 N = 1,000,000 is ~110 MB of log and takes about a second in a normal build,
 four under ASan, so the full size runs everywhere.
 """
-import argparse
 import os
 import shutil
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from once import Checker, run_once  # noqa: E402
+from once import Checker, base_args, parse_args, run_once  # noqa: E402
 
 DEFAULT_CAP = 16384
 
@@ -57,17 +56,10 @@ def write_clients(path, n):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('binary')
-    ap.add_argument('--sanitized', action='store_true')
-    ap.add_argument('--maxrss', help='the maxrss helper (tests/hardening/maxrss.cc); required '
-                                     'unless --sanitized')
+    ap = base_args()
     ap.add_argument('--clients', type=int, default=1000000)
-    ap.add_argument('--rss-limit-mib', type=float, default=64)
     ap.add_argument('--growth-limit-mib', type=float, default=6)
-    args = ap.parse_args()
-    if not args.sanitized and not args.maxrss:
-        ap.error('--maxrss TOOL is required to check memory (or pass --sanitized)')
+    args = parse_args(ap)
     n_clients = args.clients
     c = Checker()
     tmp = tempfile.mkdtemp(prefix='state_caps.')
