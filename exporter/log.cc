@@ -69,14 +69,18 @@ void AppendField(std::string* out, absl::string_view key, absl::string_view valu
   }
 }
 
+// "debug", "info", "warn"/"warning", "error"; anything else is info.
+LogLevel ParseLevel(absl::string_view level) {
+  if (level == "debug") return LogLevel::kDebug;
+  if (level == "warn" || level == "warning") return LogLevel::kWarn;
+  if (level == "error") return LogLevel::kError;
+  return LogLevel::kInfo;
+}
+
 }  // namespace
 
 void ConfigureLogging(absl::string_view level, absl::string_view format) {
-  LogLevel l = LogLevel::kInfo;
-  if (level == "debug") l = LogLevel::kDebug;
-  if (level == "warn") l = LogLevel::kWarn;
-  if (level == "error") l = LogLevel::kError;
-  g_min_level = static_cast<int>(l);
+  g_min_level = static_cast<int>(ParseLevel(level));
   g_json = format == "json";
 }
 
@@ -95,12 +99,6 @@ void Log(LogLevel level, absl::string_view msg, std::initializer_list<LogField> 
   (void)unused;
 }
 
-void LogText(absl::string_view level, absl::string_view msg) {
-  LogLevel l = LogLevel::kInfo;
-  if (level == "debug") l = LogLevel::kDebug;
-  if (level == "warn" || level == "warning") l = LogLevel::kWarn;
-  if (level == "error") l = LogLevel::kError;
-  Log(l, msg);
-}
+void LogText(absl::string_view level, absl::string_view msg) { Log(ParseLevel(level), msg); }
 
 }  // namespace pse

@@ -68,7 +68,6 @@ class Metrics {
   // Index of the service for a syslog_name, creating its series on first use.
   int ServiceIndex(absl::string_view syslog_name);
   Service& service(int index) { return *services_[index]; }
-  size_t service_count() const { return services_.size(); }
 
   prometheus::Counter& Rejected(Service& s, uint16_t code);
   prometheus::Counter& ProcessLimitReached(absl::string_view master_service);

@@ -25,11 +25,6 @@ SessionState::ServiceState& SessionState::Svc(int index) {
   return s;
 }
 
-int64_t SessionState::open_sessions(int service_index) const {
-  if (static_cast<size_t>(service_index) >= services_.size()) return 0;
-  return services_[service_index].open;
-}
-
 void SessionState::UpdatePeak(int index) {
   ServiceState& s = Svc(index);
   metrics_->service(index).sessions_max->Set(static_cast<double>(s.peak->Max(now_us_)));
@@ -68,7 +63,7 @@ void SessionState::Forget(ProcList::iterator it, int64_t at_us) {
   metrics_->sessions_tracked->Set(static_cast<double>(procs_.size()));
 }
 
-SessionState::Proc* SessionState::Touch(int64_t pid, int service) {
+SessionState::ProcList::iterator SessionState::Touch(int64_t pid, int service) {
   auto found = procs_.find(pid);
   if (found != procs_.end()) {
     ProcList::iterator it = found->second;
@@ -82,7 +77,7 @@ SessionState::Proc* SessionState::Touch(int64_t pid, int service) {
     }
     it->last_seen_us = now_us_;
     lru_.splice(lru_.end(), lru_, it);
-    return &*it;
+    return it;
   }
   if (procs_.size() >= options_.max_tracked_processes && !lru_.empty()) {
     metrics_->evictions_capacity->Increment();
@@ -95,7 +90,7 @@ SessionState::Proc* SessionState::Touch(int64_t pid, int service) {
   it->last_seen_us = now_us_;
   procs_.emplace(pid, it);
   metrics_->sessions_tracked->Set(static_cast<double>(procs_.size()));
-  return &*it;
+  return it;
 }
 
 void SessionState::AdvanceTime(int64_t now_us) {
@@ -168,7 +163,8 @@ void SessionState::Handle(const LogRecord& record, const PostfixEvent& ev) {
     return;
   }
 
-  Proc* p = Touch(record.pid, service);
+  ProcList::iterator it = Touch(record.pid, service);
+  Proc* p = &*it;
   switch (ev.type) {
     case EventType::kConnect:
       if (p->open) CloseSession(p);  // pid reused without a disconnect line
@@ -190,7 +186,7 @@ void SessionState::Handle(const LogRecord& record, const PostfixEvent& ev) {
               failed - p->logged_failures);
         }
       }
-      Forget(procs_.find(p->pid)->second);
+      Forget(it);
       break;
     }
     case EventType::kSessionAbort:
@@ -228,10 +224,10 @@ void SessionState::Handle(const LogRecord& record, const PostfixEvent& ev) {
       break;
     case EventType::kFatalNoSaslMechanisms:
       if (!p->backend_error_pending) m.backend_errors->Increment();
-      Forget(procs_.find(p->pid)->second);
+      Forget(it);
       break;
     case EventType::kFatal:
-      Forget(procs_.find(p->pid)->second);
+      Forget(it);
       break;
     default:
       break;

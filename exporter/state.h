@@ -67,7 +67,6 @@ class SessionState {
   void AdvanceTime(int64_t now_us);
 
   size_t tracked() const { return procs_.size(); }
-  int64_t open_sessions(int service_index) const;
 
  private:
   struct Proc {
@@ -88,7 +87,8 @@ class SessionState {
     std::unique_ptr<PeakWindow> peak;
   };
 
-  Proc* Touch(int64_t pid, int service);
+  // The process's state, created (or reset for a reused pid) as needed.
+  ProcList::iterator Touch(int64_t pid, int service);
   void Forget(ProcList::iterator it, int64_t at_us = -1);
   // Closes p's session as of `at_us` (log time; now when omitted).
   void CloseSession(Proc* p, int64_t at_us = -1);
