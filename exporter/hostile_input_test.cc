@@ -22,13 +22,13 @@
 #include "gtest/gtest.h"
 #include "parsers/postfix_parser.h"
 #include "parsers/syslog_line.h"
-#include "exporter/pipeline_test_harness.h"
+#include "testing/pipeline_harness.h"
 
 namespace pse {
 namespace {
 
-using testutil::IsValidUtf8;
-using testutil::PipelineHarness;
+using test::IsValidUtf8;
+using test::PipelineHarness;
 
 constexpr char kSmtp[] = "postfix/smtpd";
 constexpr char kSub[] = "postfix/submission/smtpd";

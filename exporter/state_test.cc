@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "exporter/pipeline_test_harness.h"
+#include "testing/pipeline_harness.h"
 #include "gtest/gtest.h"
 
 namespace pse {
@@ -13,12 +13,12 @@ namespace {
 
 class StateTest : public ::testing::Test {
  protected:
-  void Init(SessionState::Options so = {}) { h_ = std::make_unique<testutil::PipelineHarness>(so); }
+  void Init(SessionState::Options so = {}) { h_ = std::make_unique<test::PipelineHarness>(so); }
   void SetUp() override { Init(); }
 
   // `sec` seconds after 12:00:00, syslog tag, pid, message.
   void Line(int sec, const std::string& name, int pid, const std::string& msg) {
-    h_->Feed(testutil::PipelineHarness::Line(sec, name, pid, msg));
+    h_->Feed(test::PipelineHarness::Line(sec, name, pid, msg));
   }
   // Value of the sample with exactly these labels, or -1 if absent.
   double Value(const std::string& name, const std::map<std::string, std::string>& labels = {}) {
@@ -33,7 +33,7 @@ class StateTest : public ::testing::Test {
   }
   Pipeline* pipeline() { return h_->pipeline(); }
 
-  std::unique_ptr<testutil::PipelineHarness> h_;
+  std::unique_ptr<test::PipelineHarness> h_;
 };
 
 const char kSub[] = "postfix/submission/smtpd";

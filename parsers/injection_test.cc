@@ -28,12 +28,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "exporter/pipeline_test_harness.h"
+#include "testing/pipeline_harness.h"
 
 namespace pse {
 namespace {
 
-using testutil::PipelineHarness;
+using test::PipelineHarness;
 
 constexpr char kSmtp[] = "postfix/smtpd";
 constexpr char kSub[] = "postfix/submission/smtpd";

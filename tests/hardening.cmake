@@ -3,30 +3,13 @@
 #
 #   ctest --test-dir build -L hardening --output-on-failure
 #
-# The unit-level tests sit beside the code they attack (parsers/injection_test.cc,
-# exporter/hostile_input_test.cc) and are built here so that parsers/ and
-# exporter/ CMake files stay untouched; the real-binary tests are scripts in
-# tests/hardening/. The sanitizer run of the whole suite is
+# The unit-level tests sit beside the code they attack and are registered by
+# their folders (parsers/injection_test.cc, exporter/hostile_input_test.cc);
+# the real-binary tests are scripts in tests/hardening/. The sanitizer run of the whole suite is
 # scripts/test-sanitize.sh (not part of the default suite; see its header).
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 
 set(PSE_HARDENING_DIR ${CMAKE_CURRENT_SOURCE_DIR}/hardening)
-
-# Injection: crafted HELO / addresses / user names through the whole pipeline.
-add_executable(hardening_injection_test ${PROJECT_SOURCE_DIR}/parsers/injection_test.cc)
-target_link_libraries(hardening_injection_test PRIVATE pse_pipeline GTest::gtest_main)
-gtest_discover_tests(hardening_injection_test DISCOVERY_TIMEOUT 60
-                     PROPERTIES LABELS hardening TIMEOUT 120)
-
-# Garbage, NULs, invalid UTF-8, long and partial lines, odd timestamps and
-# state floods through FileSource + Pipeline; fuzzer reproducers replayed.
-add_executable(hardening_hostile_input_test ${PROJECT_SOURCE_DIR}/exporter/hostile_input_test.cc)
-target_link_libraries(hardening_hostile_input_test PRIVATE pse_pipeline pse_file_source
-                      GTest::gtest_main)
-target_compile_definitions(hardening_hostile_input_test PRIVATE
-                           PSE_FUZZ_REGRESSION_DIR="${PSE_HARDENING_DIR}/fuzz_regressions")
-gtest_discover_tests(hardening_hostile_input_test DISCOVERY_TIMEOUT 60
-                     PROPERTIES LABELS hardening TIMEOUT 300)
 
 # The real binary in --once mode: exit status, exact counts, peak RSS
 # (measured by the small maxrss helper, so Python's own pages do not count).

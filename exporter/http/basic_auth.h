@@ -17,8 +17,8 @@
 // Thread-safety: Check() may be called from many threads at once.
 // REQUIRES: hashes passed CheckBcryptHash (LoadWebConfig does that).
 
-#ifndef EXPORTER_HTTP_BASIC_AUTH_H_
-#define EXPORTER_HTTP_BASIC_AUTH_H_
+#ifndef PSE_EXPORTER_HTTP_BASIC_AUTH_H_
+#define PSE_EXPORTER_HTTP_BASIC_AUTH_H_
 
 #include <array>
 #include <atomic>
@@ -71,4 +71,4 @@ class BasicAuthenticator {
 
 }  // namespace pse
 
-#endif  // EXPORTER_HTTP_BASIC_AUTH_H_
+#endif  // PSE_EXPORTER_HTTP_BASIC_AUTH_H_

@@ -4,13 +4,13 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
-#include "exporter/http/http_test_util.h"
+#include "testing/http_util.h"
 #include "gtest/gtest.h"
 
 namespace pse {
 namespace {
 
-using testing_util::BcryptHash;
+using test::BcryptHash;
 
 TEST(BasicAuthTest, ParseHeaderLikeGo) {
   std::string user, password;

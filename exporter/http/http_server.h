@@ -34,8 +34,8 @@
 // libmicrohttpd's threads: is_ready and the collectables must be thread-safe.
 // Lifetime: Stop() (or the destructor) returns after every request finished.
 
-#ifndef EXPORTER_HTTP_HTTP_SERVER_H_
-#define EXPORTER_HTTP_HTTP_SERVER_H_
+#ifndef PSE_EXPORTER_HTTP_HTTP_SERVER_H_
+#define PSE_EXPORTER_HTTP_HTTP_SERVER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -160,4 +160,4 @@ absl::Status ParseListenAddress(absl::string_view address, std::string* host, in
 
 }  // namespace pse
 
-#endif  // EXPORTER_HTTP_HTTP_SERVER_H_
+#endif  // PSE_EXPORTER_HTTP_HTTP_SERVER_H_

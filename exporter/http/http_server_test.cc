@@ -10,7 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "exporter/http/http_test_util.h"
+#include "testing/http_util.h"
 #include "exporter/http/process_metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -22,12 +22,12 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing_util::Connect;
-using testing_util::HttpResponse;
-using testing_util::Request;
+using test::Connect;
+using test::HttpResponse;
+using test::Request;
 
-using testing_util::SendAll;
-using testing_util::TempDir;
+using test::SendAll;
+using test::TempDir;
 
 constexpr char kMetricsType[] = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -77,7 +77,7 @@ TEST_F(HttpServerTest, GzipWhenAskedAndOnlyThen) {
   EXPECT_EQ(gz.status, 200);
   EXPECT_EQ(gz.headers["content-encoding"], "gzip");
   EXPECT_EQ(gz.headers["content-type"], kMetricsType);
-  EXPECT_EQ(testing_util::Gunzip(gz.body), plain.body);
+  EXPECT_EQ(test::Gunzip(gz.body), plain.body);
   HttpResponse refused = Request(port_, "GET", "/metrics", {"Accept-Encoding: gzip;q=0, *"});
   EXPECT_EQ(refused.headers.count("content-encoding"), 0u);
   EXPECT_EQ(refused.body, plain.body);
@@ -119,7 +119,7 @@ TEST_F(HttpServerTest, UnknownPathIs404) {
 TEST_F(HttpServerTest, OtherMethodsAre405WithAllow) {
   auto server = StartServer();
   ASSERT_NE(server, nullptr);
-  HttpResponse post = testing_util::RawRequest(
+  HttpResponse post = test::RawRequest(
       port_,
       "POST /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello");
   EXPECT_EQ(post.status, 405);
@@ -264,11 +264,11 @@ TEST_F(HttpServerTest, ProcessMetricsAreServedAndPassPromtool) {
         "process_start_time_seconds", "process_threads"}) {
     EXPECT_THAT(r.body, HasSubstr(absl::StrCat("\n", name, " "))) << name;
   }
-  if (!testing_util::HaveCommand("promtool")) GTEST_SKIP() << "promtool not installed";
+  if (!test::HaveCommand("promtool")) GTEST_SKIP() << "promtool not installed";
   TempDir dir;
   std::string file = dir.Write("metrics.prom", r.body);
-  testing_util::CommandResult check =
-      testing_util::Run({"sh", "-c", "promtool check metrics < '" + file + "'"});
+  test::CommandResult check =
+      test::Run({"sh", "-c", "promtool check metrics < '" + file + "'"});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
@@ -375,7 +375,7 @@ TEST_F(HttpServerTest, BadTlsMaterialFailsStartAndFreesThePort) {
 class BasicAuthServerTest : public HttpServerTest {
  protected:
   void SetUp() override {
-    hash_ = testing_util::BcryptHash("s3cret");
+    hash_ = test::BcryptHash("s3cret");
     ASSERT_FALSE(hash_.empty());
     options_.web_config_file = dir_.Write(
         "web.yml", absl::StrCat("basic_auth_users:\n  prometheus: ", hash_,
@@ -430,10 +430,10 @@ TEST_F(BasicAuthServerTest, RightPasswordIsServedAndCached) {
 class TlsServerTest : public HttpServerTest {
  protected:
   void SetUp() override {
-    if (!testing_util::HaveCommand("openssl") || !testing_util::HaveCommand("curl")) {
+    if (!test::HaveCommand("openssl") || !test::HaveCommand("curl")) {
       GTEST_SKIP() << "openssl and curl are needed (scripts/install-deps.sh --test)";
     }
-    ASSERT_TRUE(testing_util::MakeTestPki(dir_.path()));
+    ASSERT_TRUE(test::MakeTestPki(dir_.path()));
   }
 
   void StartWith(const std::string& tls_extra) {
@@ -457,7 +457,7 @@ class TlsServerTest : public HttpServerTest {
     }
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back(absl::StrCat("https://127.0.0.1:", port_, path));
-    testing_util::CommandResult r = testing_util::Run(argv);
+    test::CommandResult r = test::Run(argv);
     return {r.exit_code, r.out};
   }
 
@@ -513,7 +513,7 @@ TEST_F(TlsServerTest, MinVersionIsEnforced) {
 }
 
 TEST_F(TlsServerTest, TlsWithBasicAuth) {
-  const std::string hash = testing_util::BcryptHash("pw");
+  const std::string hash = test::BcryptHash("pw");
   StartWith("basic_auth_users:\n  admin: " + hash + "\n");
   EXPECT_EQ(Curl("/metrics").second, "401");
   EXPECT_EQ(Curl("/metrics", "", {"-u", "admin:pw"}).second, "200");

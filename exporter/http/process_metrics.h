@@ -18,8 +18,8 @@
 //
 // Thread-safety: Collect() is const and may run on several threads at once.
 
-#ifndef EXPORTER_HTTP_PROCESS_METRICS_H_
-#define EXPORTER_HTTP_PROCESS_METRICS_H_
+#ifndef PSE_EXPORTER_HTTP_PROCESS_METRICS_H_
+#define PSE_EXPORTER_HTTP_PROCESS_METRICS_H_
 
 #include <string>
 #include <vector>
@@ -42,4 +42,4 @@ class ProcessCollector : public prometheus::Collectable {
 
 }  // namespace pse
 
-#endif  // EXPORTER_HTTP_PROCESS_METRICS_H_
+#endif  // PSE_EXPORTER_HTTP_PROCESS_METRICS_H_

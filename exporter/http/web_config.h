@@ -23,8 +23,8 @@
 // Thread-safety: plain value types and free functions; no shared state.
 // REQUIRES: nothing; the functions never throw.
 
-#ifndef EXPORTER_HTTP_WEB_CONFIG_H_
-#define EXPORTER_HTTP_WEB_CONFIG_H_
+#ifndef PSE_EXPORTER_HTTP_WEB_CONFIG_H_
+#define PSE_EXPORTER_HTTP_WEB_CONFIG_H_
 
 #include <map>
 #include <string>
@@ -113,4 +113,4 @@ const char* ClientAuthTypeName(ClientAuthType type);
 
 }  // namespace pse
 
-#endif  // EXPORTER_HTTP_WEB_CONFIG_H_
+#endif  // PSE_EXPORTER_HTTP_WEB_CONFIG_H_

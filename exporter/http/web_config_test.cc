@@ -1,7 +1,7 @@
 #include "exporter/http/web_config.h"
 
 #include "absl/strings/str_cat.h"
-#include "exporter/http/http_test_util.h"
+#include "testing/http_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -9,7 +9,7 @@ namespace pse {
 namespace {
 
 using ::testing::HasSubstr;
-using testing_util::TempDir;
+using test::TempDir;
 
 // A real bcrypt hash (cost 10) of "test"; promtool checks its format.
 constexpr char kHash[] = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
@@ -17,7 +17,7 @@ constexpr char kHash[] = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV
 class WebConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    have_pki_ = testing_util::HaveCommand("openssl") && testing_util::MakeTestPki(dir_.path());
+    have_pki_ = test::HaveCommand("openssl") && test::MakeTestPki(dir_.path());
   }
   std::string Write(const std::string& yaml) { return dir_.Write("web.yml", yaml); }
 
@@ -118,7 +118,7 @@ const Case kCases[] = {
 
 TEST_F(WebConfigTest, AgreesWithPromtool) {
   ASSERT_TRUE(have_pki_) << "openssl is needed to generate the test certificates";
-  const bool have_promtool = testing_util::HaveCommand("promtool");
+  const bool have_promtool = test::HaveCommand("promtool");
   for (const Case& c : kCases) {
     std::string yaml = c.yaml;
     for (size_t pos; (pos = yaml.find("HASH")) != std::string::npos;) yaml.replace(pos, 4, kHash);
@@ -126,8 +126,8 @@ TEST_F(WebConfigTest, AgreesWithPromtool) {
     absl::StatusOr<WebConfig> ours = LoadWebConfig(path);
     EXPECT_EQ(ours.ok(), c.valid) << c.name << ": " << ours.status();
     if (have_promtool) {
-      testing_util::CommandResult promtool =
-          testing_util::Run({"promtool", "check", "web-config", path});
+      test::CommandResult promtool =
+          test::Run({"promtool", "check", "web-config", path});
       EXPECT_EQ(promtool.exit_code == 0, c.valid)
           << c.name << ": promtool says " << promtool.out << promtool.err;
     }

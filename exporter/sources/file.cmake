@@ -6,8 +6,5 @@ target_link_libraries(pse_file_source
   PUBLIC absl::status absl::statusor absl::strings absl::time)
 
 if(PSE_BUILD_TESTS)
-  add_executable(file_source_test file_source_test.cc)
-  target_link_libraries(file_source_test PRIVATE pse_file_source GTest::gmock GTest::gtest_main)
-  # A broken Wait() shows as a hang: the timeout turns it into a failure.
-  gtest_discover_tests(file_source_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 60)
+  pse_cc_test(NAME file_source_test SOURCES file_source_test.cc LIBS pse_file_source)
 endif()

@@ -16,11 +16,9 @@ if(PSE_BUILD_TESTS)
                     "(install it with scripts/install-deps.sh --test)")
     set(PSE_SYSTEMD_JOURNAL_REMOTE /lib/systemd/systemd-journal-remote)
   endif()
-  add_executable(journal_source_test ${CMAKE_CURRENT_LIST_DIR}/journal_source_test.cc)
-  target_compile_definitions(journal_source_test PRIVATE
-    PSE_JOURNAL_REMOTE="${PSE_SYSTEMD_JOURNAL_REMOTE}"
-    PSE_JOURNAL_FIXTURES="${PROJECT_SOURCE_DIR}/tests/fixtures/journal")
-  target_link_libraries(journal_source_test PRIVATE
-    pse_journal_source absl::strings absl::time GTest::gtest_main)
-  gtest_discover_tests(journal_source_test DISCOVERY_TIMEOUT 60)
+  pse_cc_test(NAME journal_source_test
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/journal_source_test.cc
+    LIBS pse_journal_source absl::strings absl::time
+    DEFINITIONS PSE_JOURNAL_REMOTE="${PSE_SYSTEMD_JOURNAL_REMOTE}"
+                PSE_JOURNAL_FIXTURES="${PROJECT_SOURCE_DIR}/tests/fixtures/journal")
 endif()

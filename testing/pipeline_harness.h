@@ -7,8 +7,8 @@
 // hostile line changed exactly the counters it should and nothing else.
 //
 // BSD timestamps are read as UTC in `year`. Not thread-safe; one per test.
-#ifndef PSE_EXPORTER_PIPELINE_TEST_HARNESS_H_
-#define PSE_EXPORTER_PIPELINE_TEST_HARNESS_H_
+#ifndef PSE_TESTING_PIPELINE_HARNESS_H_
+#define PSE_TESTING_PIPELINE_HARNESS_H_
 
 #include <algorithm>
 #include <cstdio>
@@ -29,7 +29,7 @@
 #include "prometheus/text_serializer.h"
 
 namespace pse {
-namespace testutil {
+namespace test {
 
 class PipelineHarness {
  public:
@@ -164,7 +164,7 @@ inline bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
-}  // namespace testutil
+}  // namespace test
 }  // namespace pse
 
-#endif  // PSE_EXPORTER_PIPELINE_TEST_HARNESS_H_
+#endif  // PSE_TESTING_PIPELINE_HARNESS_H_

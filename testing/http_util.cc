@@ -1,4 +1,4 @@
-#include "exporter/http/http_test_util.h"
+#include "testing/http_util.h"
 
 #include <arpa/inet.h>
 #include <crypt.h>
@@ -23,7 +23,7 @@
 #include "absl/strings/strip.h"
 
 namespace pse {
-namespace testing_util {
+namespace test {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
@@ -239,5 +239,5 @@ std::string Gunzip(const std::string& data) {
   return rc == Z_STREAM_END ? out : "<bad gzip>";
 }
 
-}  // namespace testing_util
+}  // namespace test
 }  // namespace pse

@@ -5,15 +5,15 @@
 // Every blocking call is bounded (socket timeouts, curl --max-time).
 // Not thread-safe; tests use them from the test thread.
 
-#ifndef EXPORTER_HTTP_HTTP_TEST_UTIL_H_
-#define EXPORTER_HTTP_HTTP_TEST_UTIL_H_
+#ifndef PSE_TESTING_HTTP_UTIL_H_
+#define PSE_TESTING_HTTP_UTIL_H_
 
 #include <map>
 #include <string>
 #include <vector>
 
 namespace pse {
-namespace testing_util {
+namespace test {
 
 class TempDir {
  public:
@@ -60,7 +60,7 @@ std::string BcryptHash(const std::string& password);
 
 std::string Gunzip(const std::string& data);
 
-}  // namespace testing_util
+}  // namespace test
 }  // namespace pse
 
-#endif  // EXPORTER_HTTP_HTTP_TEST_UTIL_H_
+#endif  // PSE_TESTING_HTTP_UTIL_H_
