@@ -445,7 +445,7 @@ TEST_F(HostileInputTest, ThousandSyslogNamesShareBoundedServiceLabels) {
                                  "connect from h[192.0.2.1]"));
   }
   std::vector<std::string> services = h.LabelValues("postfix_smtpd_connects_total", "service");
-  EXPECT_LE(services.size(), Metrics::kMaxServices);
+  EXPECT_LE(services.size(), ServiceTable::kMaxLabels);
   EXPECT_NE(std::find(services.begin(), services.end(), "other"), services.end());
   double connects = 0;
   for (const std::string& s : services)
@@ -464,7 +464,7 @@ TEST_F(HostileInputTest, ThousandMasterServiceNamesShareBoundedLabels) {
   }
   std::vector<std::string> services =
       h.LabelValues("postfix_master_process_limit_reached_total", "service");
-  EXPECT_LE(services.size(), Metrics::kMaxServices + 1);
+  EXPECT_LE(services.size(), Metrics::kMaxMasterServices + 1);
   double total = 0;
   for (const std::string& s : services) {
     total += h.Value("postfix_master_process_limit_reached_total", {{"service", s}});

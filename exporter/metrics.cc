@@ -1,8 +1,7 @@
 #include "exporter/metrics.h"
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "parsers/log_record.h"
+#include "exporter/service_table.h"
 
 namespace pse {
 
@@ -37,18 +36,6 @@ P::Family<P::Gauge>* Gauge(P::Registry* r, const char* name, const char* help) {
 // restrictions and relay control use.
 constexpr uint16_t kCommonReplyCodes[] = {421, 450, 451, 452, 454, 501, 503, 504,
                                           550, 551, 552, 553, 554};
-
-// A master.cf service name is a short token; anything else is "other".
-bool IsSaneServiceName(absl::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s) {
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.' && c != ':' && c != '/' &&
-        c != '[' && c != ']') {
-      return false;
-    }
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -128,40 +115,9 @@ Metrics::Metrics(P::Registry* r, const BuildInfo& build) : fam_(new Families) {
 
 Metrics::~Metrics() = default;
 
-int Metrics::ServiceIndex(absl::string_view syslog_name) {
-  if (last_index_ >= 0 && syslog_name == last_syslog_name_) return last_index_;
-  auto it = service_by_syslog_name_.find(syslog_name);
-  int index;
-  if (it != service_by_syslog_name_.end()) {
-    index = it->second;
-  } else {
-    // The label comes from the program name of a log line. Anything that is
-    // not a plausible Postfix service name (bytes outside [A-Za-z0-9._:/[]-],
-    // over 64 bytes) or beyond the service cap shares the "other" series, so
-    // the exposition stays valid UTF-8 and small whatever a local writer logs.
-    absl::string_view label = ServiceLabel(syslog_name);
-    if (!IsSaneServiceName(label)) label = "other";
-    index = FindOrAddService(label, syslog_name);
-    // Remember at most kMaxSyslogNames names; past that, recomputing is cheap.
-    if (service_by_syslog_name_.size() < kMaxSyslogNames) {
-      service_by_syslog_name_.emplace(std::string(syslog_name), index);
-    }
-  }
-  last_syslog_name_.assign(syslog_name.data(), syslog_name.size());
-  last_index_ = index;
-  return index;
-}
-
-int Metrics::FindOrAddService(absl::string_view label, absl::string_view syslog_name) {
-  // Two syslog_names can map to one label ("postfix" and "postfix/smtp").
-  for (size_t i = 0; i < services_.size(); ++i) {
-    if (services_[i]->label == label) return static_cast<int>(i);
-  }
-  if (services_.size() >= kMaxServices - 1 && label != "other") {
-    return FindOrAddService("other", syslog_name);
-  }
+Metrics::Service& Metrics::AddService(int label_id, absl::string_view label) {
+  if (static_cast<size_t>(label_id) >= services_.size()) services_.resize(label_id + 1);
   auto s = std::make_unique<Service>();
-  s->syslog_name = std::string(syslog_name);
   s->label = std::string(label);
   const std::map<std::string, std::string> l = {{"service", s->label}};
   s->connects = &fam_->connects->Add(l);
@@ -191,10 +147,9 @@ int Metrics::FindOrAddService(absl::string_view label, absl::string_view syslog_
         {{"service", s->label},
          {"after_stage", std::string(SmtpStageLabel(static_cast<SmtpStage>(st)))}});
   }
-  services_.push_back(std::move(s));
-  int index = static_cast<int>(services_.size() - 1);
-  for (uint16_t code : kCommonReplyCodes) Rejected(*services_[index], code);
-  return index;
+  for (uint16_t code : kCommonReplyCodes) Rejected(*s, code);
+  services_[label_id] = std::move(s);
+  return *services_[label_id];
 }
 
 prometheus::Counter& Metrics::Rejected(Service& s, uint16_t code) {
@@ -207,10 +162,13 @@ prometheus::Counter& Metrics::Rejected(Service& s, uint16_t code) {
 }
 
 prometheus::Counter& Metrics::ProcessLimitReached(absl::string_view master_service) {
-  absl::string_view name = IsSaneServiceName(master_service) ? master_service : "other";
+  absl::string_view name =
+      ServiceTable::IsPlausibleName(master_service) ? master_service : "other";
   auto it = process_limit_.find(name);
   if (it != process_limit_.end()) return *it->second;
-  if (process_limit_.size() >= kMaxServices && name != "other") return ProcessLimitReached("other");
+  if (process_limit_.size() >= kMaxMasterServices && name != "other") {
+    return ProcessLimitReached("other");
+  }
   P::Counter* c = &fam_->process_limit->Add({{"service", std::string(name)}});
   process_limit_.emplace(std::string(name), c);
   return *c;

@@ -1,9 +1,11 @@
 // Metrics: every metric family the exporter exports, with pre-resolved handles.
 //
 // Families are registered once in a prometheus::Registry. The per-line path
-// never calls Family::Add for a known service: handles for a service (all
-// method x reason, stage and common reply-code series, pre-created at 0) are
-// resolved the first time a syslog_name is seen and then found by index.
+// never calls Family::Add for a known service: handles of a `service` label
+// value (all method x reason, stage and common reply-code series, pre-created
+// at 0) are made the first time a label id is used, and are then found by
+// that id. Which label a line gets is ServiceTable's
+// policy, not this class's.
 //
 // Thread-safety: one ingest thread calls everything here; HTTP threads only
 // call Registry::Collect, which prometheus-cpp makes safe against concurrent
@@ -36,7 +38,6 @@ class Metrics {
  public:
   // Handles of one `service` label value.
   struct Service {
-    std::string syslog_name;
     std::string label;
     prometheus::Counter* connects;
     prometheus::Counter* disconnects;
@@ -54,20 +55,23 @@ class Metrics {
     std::array<prometheus::Counter*, 400> rejected{};
   };
 
-  // Most distinct services / master service names tracked; further ones share
-  // the label value "other" so a misbehaving log cannot grow the series count.
-  static constexpr size_t kMaxServices = 64;
-  // Most syslog_names remembered for the name -> service lookup.
-  static constexpr size_t kMaxSyslogNames = 1024;
+  // Most master.cf service names in postfix_master_process_limit_reached_total;
+  // further ones share the label value "other".
+  static constexpr size_t kMaxMasterServices = 64;
 
   Metrics(prometheus::Registry* registry, const BuildInfo& build);
   ~Metrics();
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
-  // Index of the service for a syslog_name, creating its series on first use.
-  int ServiceIndex(absl::string_view syslog_name);
-  Service& service(int index) { return *services_[index]; }
+  // Handles of a ServiceTable label id, made on first use with `label` as
+  // the value of the `service` label (the table's label of that id).
+  Service& service(int label_id, absl::string_view label) {
+    if (static_cast<size_t>(label_id) < services_.size() && services_[label_id]) {
+      return *services_[label_id];
+    }
+    return AddService(label_id, label);
+  }
 
   prometheus::Counter& Rejected(Service& s, uint16_t code);
   prometheus::Counter& ProcessLimitReached(absl::string_view master_service);
@@ -89,16 +93,11 @@ class Metrics {
 
  private:
   struct Families;
-  int FindOrAddService(absl::string_view label, absl::string_view syslog_name);
-
+  Service& AddService(int label_id, absl::string_view label);
   std::unique_ptr<Families> fam_;
 
   std::vector<std::unique_ptr<Service>> services_;
-  absl::flat_hash_map<std::string, int> service_by_syslog_name_;
   absl::flat_hash_map<std::string, prometheus::Counter*> process_limit_;
-  // One-entry cache: consecutive lines mostly come from the same syslog_name.
-  std::string last_syslog_name_;
-  int last_index_ = -1;
 };
 
 }  // namespace pse

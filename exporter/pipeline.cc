@@ -7,7 +7,7 @@ namespace pse {
 Pipeline::Pipeline(const Options& options, Metrics* metrics)
     : metrics_(metrics),
       framer_(options.syslog),
-      state_(options.state, metrics),
+      state_(options.state, &services_, metrics),
       future_tolerance_us_(absl::ToInt64Microseconds(options.future_tolerance)) {}
 
 void Pipeline::Advance(int64_t ts) {
@@ -45,7 +45,9 @@ void Pipeline::OnRecord(const LogRecord& record) {
 
 void Pipeline::Process(const LogRecord& record) {
   Advance(record.timestamp_us);
-  state_.Handle(record, ParsePostfix(record));
+  const PostfixEvent event = ParsePostfix(record);
+  if (event.type == EventType::kIgnored) return;
+  state_.Handle(services_.Resolve(record.syslog_name), record.pid, event);
 }
 
 void Pipeline::SyncSourceStats(const SourceStats& s, absl::Time now) {

@@ -1,6 +1,7 @@
 // Pipeline: the one place where the stages meet.
 //
 //   Source --lines/records--> Pipeline: SyslogLineParser -> ParsePostfix
+//                                       -> ServiceTable (ids, once per record)
 //                                       -> SessionState -> Metrics
 //
 // It is the RecordSink that sources feed. It also copies a source's health
@@ -14,6 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "exporter/metrics.h"
+#include "exporter/service_table.h"
 #include "exporter/source.h"
 #include "exporter/state.h"
 #include "parsers/syslog_line.h"
@@ -41,6 +43,7 @@ class Pipeline : public RecordSink {
   void SyncSourceStats(const SourceStats& stats, absl::Time now);
 
   const SessionState& state() const { return state_; }
+  const ServiceTable& services() const { return services_; }
 
  private:
   void Process(const LogRecord& record);
@@ -49,6 +52,7 @@ class Pipeline : public RecordSink {
 
   Metrics* metrics_;
   SyslogLineParser framer_;
+  ServiceTable services_;
   SessionState state_;
   int64_t newest_us_ = 0;
   const int64_t future_tolerance_us_;

@@ -9,14 +9,11 @@ bool Refines(FailureReason r) {
   return r != FailureReason::kOther && r != FailureReason::kUnspecified;
 }
 
-absl::string_view Instance(absl::string_view syslog_name) {
-  return syslog_name.substr(0, syslog_name.find('/'));
-}
-
 }  // namespace
 
-SessionState::SessionState(const Options& options, Metrics* metrics)
-    : options_(options), metrics_(metrics) {}
+SessionState::SessionState(const Options& options, const ServiceTable* services,
+                           Metrics* metrics)
+    : options_(options), services_table_(services), metrics_(metrics) {}
 
 SessionState::ServiceState& SessionState::Svc(int index) {
   if (static_cast<size_t>(index) >= services_.size()) services_.resize(index + 1);
@@ -27,33 +24,30 @@ SessionState::ServiceState& SessionState::Svc(int index) {
 
 void SessionState::UpdatePeak(int index) {
   ServiceState& s = Svc(index);
-  metrics_->service(index).sessions_max->Set(static_cast<double>(s.peak->Max(now_us_)));
-}
-
-bool SessionState::SameInstance(int a, int b) {
-  return a == b ||
-         Instance(metrics_->service(a).syslog_name) == Instance(metrics_->service(b).syslog_name);
+  metrics_->service(index, services_table_->label(index)).sessions_max->Set(static_cast<double>(s.peak->Max(now_us_)));
 }
 
 void SessionState::OpenSession(Proc* p) {
-  ServiceState& s = Svc(p->service);
+  const int label = p->service.label;
+  ServiceState& s = Svc(label);
   p->open = true;
   ++s.open;
-  Metrics::Service& m = metrics_->service(p->service);
+  Metrics::Service& m = Handles(p->service);
   m.connects->Increment();
   m.sessions->Set(static_cast<double>(s.open));
   s.peak->Record(now_us_, s.open);
-  UpdatePeak(p->service);
+  UpdatePeak(label);
 }
 
 void SessionState::CloseSession(Proc* p, int64_t at_us) {
   if (!p->open) return;
   p->open = false;
-  ServiceState& s = Svc(p->service);
+  const int label = p->service.label;
+  ServiceState& s = Svc(label);
   if (s.open > 0) --s.open;
-  metrics_->service(p->service).sessions->Set(static_cast<double>(s.open));
+  Handles(p->service).sessions->Set(static_cast<double>(s.open));
   s.peak->Record(at_us < 0 ? now_us_ : at_us, s.open);
-  UpdatePeak(p->service);
+  UpdatePeak(label);
 }
 
 void SessionState::Forget(ProcList::iterator it, int64_t at_us) {
@@ -63,11 +57,11 @@ void SessionState::Forget(ProcList::iterator it, int64_t at_us) {
   metrics_->sessions_tracked->Set(static_cast<double>(procs_.size()));
 }
 
-SessionState::ProcList::iterator SessionState::Touch(int64_t pid, int service) {
+SessionState::ProcList::iterator SessionState::Touch(int64_t pid, ServiceId service) {
   auto found = procs_.find(pid);
   if (found != procs_.end()) {
     ProcList::iterator it = found->second;
-    if (it->service != service) {
+    if (it->service.name != service.name) {
       // The pid now logs under another syslog_name: the old process is gone
       // and a new one reused its pid.
       CloseSession(&*it);
@@ -123,7 +117,7 @@ void SessionState::AdvanceTime(int64_t now_us) {
   }
 }
 
-void SessionState::Handle(const LogRecord& record, const PostfixEvent& ev) {
+void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev) {
   switch (ev.type) {
     case EventType::kIgnored:
       return;
@@ -138,16 +132,16 @@ void SessionState::Handle(const LogRecord& record, const PostfixEvent& ev) {
       // logged under "<instance>/submission" and so on.
       auto found = procs_.find(ev.number);
       if (found == procs_.end()) return;
-      int master_service = metrics_->ServiceIndex(record.syslog_name);
-      if (SameInstance(found->second->service, master_service)) Forget(found->second);
+      if (services_table_->SameInstance(found->second->service.name, service.name)) {
+        Forget(found->second);
+      }
       return;
     }
     default:
       break;
   }
 
-  const int service = metrics_->ServiceIndex(record.syslog_name);
-  Metrics::Service& m = metrics_->service(service);
+  Metrics::Service& m = Handles(service);
   if (ev.type == EventType::kUnrecognized) {
     m.unrecognized->Increment();
     return;
@@ -163,7 +157,7 @@ void SessionState::Handle(const LogRecord& record, const PostfixEvent& ev) {
     return;
   }
 
-  ProcList::iterator it = Touch(record.pid, service);
+  ProcList::iterator it = Touch(pid, service);
   Proc* p = &*it;
   switch (ev.type) {
     case EventType::kConnect:

@@ -2,7 +2,8 @@
 //
 // An smtpd process serves one SMTP session at a time, so a session is tracked
 // per (syslog_name, pid): state is found by pid, and a line of that pid under
-// another syslog_name means the pid was reused by a new process. It is opened by "connect from" and closed by
+// another syslog_name (another ServiceTable name id) means the pid was reused
+// by a new process. It is opened by "connect from" and closed by
 // "disconnect from", a fatal/panic of that process, master's report of the
 // pid's death, a new "connect from" on a reused pid, or an idle timeout.
 //
@@ -37,7 +38,7 @@
 #include "absl/time/time.h"
 #include "exporter/metrics.h"
 #include "exporter/peak_window.h"
-#include "parsers/log_record.h"
+#include "exporter/service_table.h"
 #include "parsers/postfix_event.h"
 
 namespace pse {
@@ -58,10 +59,14 @@ class SessionState {
     size_t max_tracked_processes = 16384;
   };
 
-  SessionState(const Options& options, Metrics* metrics);
+  // `services` resolves name ids to instances (master child exits);
+  // `metrics` has handles for every label id handed to Handle. Both outlive
+  // this object.
+  SessionState(const Options& options, const ServiceTable* services, Metrics* metrics);
 
-  // Applies one event. `record` supplies the process identity and log time.
-  void Handle(const LogRecord& record, const PostfixEvent& event);
+  // Applies one event of process `pid` of `service` (resolved from the
+  // record's syslog_name by the caller, once per record).
+  void Handle(ServiceId service, int64_t pid, const PostfixEvent& event);
   // Advances log time (monotonic; earlier times are ignored): refreshes peak
   // gauges and expires idle processes. Called for every line with a time.
   void AdvanceTime(int64_t now_us);
@@ -71,7 +76,7 @@ class SessionState {
  private:
   struct Proc {
     int64_t pid = 0;
-    int service = 0;
+    ServiceId service;
     bool open = false;
     int64_t last_seen_us = 0;
     uint32_t logged_failures = 0;
@@ -88,16 +93,20 @@ class SessionState {
   };
 
   // The process's state, created (or reset for a reused pid) as needed.
-  ProcList::iterator Touch(int64_t pid, int service);
+  ProcList::iterator Touch(int64_t pid, ServiceId service);
   void Forget(ProcList::iterator it, int64_t at_us = -1);
   // Closes p's session as of `at_us` (log time; now when omitted).
   void CloseSession(Proc* p, int64_t at_us = -1);
   void OpenSession(Proc* p);
-  ServiceState& Svc(int index);
-  void UpdatePeak(int index);
-  bool SameInstance(int a, int b);
+  Metrics::Service& Handles(ServiceId id) {
+    return metrics_->service(id.label, services_table_->label(id.label));
+  }
+  // Open-session count and peak of one label id.
+  ServiceState& Svc(int label);
+  void UpdatePeak(int label);
 
   Options options_;
+  const ServiceTable* services_table_;
   Metrics* metrics_;
   int64_t now_us_ = 0;
   int64_t last_sweep_us_ = 0;
@@ -105,6 +114,7 @@ class SessionState {
   // Least recently active first.
   ProcList lru_;
   absl::flat_hash_map<int64_t, ProcList::iterator> procs_;
+  // Indexed by label id.
   std::vector<ServiceState> services_;
 };
 

@@ -27,6 +27,7 @@
 #include "exporter/state.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
+#include "testing/metric_values.h"
 
 namespace pse {
 namespace test {
@@ -56,16 +57,7 @@ class PipelineHarness {
 
   // Value of the sample with exactly these labels; -1 if there is none.
   double Value(const std::string& name, const std::map<std::string, std::string>& labels = {}) {
-    for (const auto& fam : registry_->Collect()) {
-      if (fam.name != name) continue;
-      for (const auto& m : fam.metric) {
-        std::map<std::string, std::string> got;
-        for (const auto& l : m.label) got[l.name] = l.value;
-        if (got != labels) continue;
-        return fam.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
-      }
-    }
-    return -1;
+    return MetricValue(*registry_, name, labels);
   }
 
   // Every non-zero sample of the families that count smtpd behaviour, keyed

@@ -1,0 +1,82 @@
+// ServiceTable: which Postfix service a log line belongs to, and under which
+// `service` label it is counted.
+//
+// Two identities, kept apart on purpose:
+//  - a name id per distinct syslog_name ("postfix/submission",
+//    "postfix-out"): session state compares name ids to tell that a pid was
+//    reused by another process, and reads the instance ("postfix" of
+//    "postfix/submission") to match master's child-exit reports;
+//  - a label id per distinct `service` label value: metric handles are
+//    indexed by it. Several names may share a label: "postfix" and
+//    "postfix/smtp" are both "smtp", and names folded into "other" share
+//    that one.
+//
+// Label policy: the label is ServiceLabel(syslog_name) when it is a
+// plausible master.cf service name (1..64 bytes of [A-Za-z0-9._:/[]-]);
+// anything else, and every label past kMaxLabels - 1 distinct ones, is
+// "other", so the exposition stays valid and bounded whatever a local writer
+// logs. At most kMaxNames syslog_names get their own name id; further names
+// share one overflow id whose instance is empty (it matches no master).
+//
+// Ids are dense, start at 0 and never change. Not thread-safe: the ingest
+// thread owns it.
+#ifndef PSE_EXPORTER_SERVICE_TABLE_H_
+#define PSE_EXPORTER_SERVICE_TABLE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+
+namespace pse {
+
+struct ServiceId {
+  int name = -1;   // index of the syslog_name
+  int label = -1;  // index of the `service` label value
+  bool valid() const { return name >= 0; }
+};
+
+class ServiceTable {
+ public:
+  static constexpr size_t kMaxLabels = 64;
+  static constexpr size_t kMaxNames = 1024;
+
+  // True for a plausible master.cf service name: 1..64 bytes of
+  // [A-Za-z0-9._:/[]-]. Anything else is shown as "other".
+  static bool IsPlausibleName(absl::string_view s);
+
+  // The ids of a syslog_name, interning it on first sight.
+  ServiceId Resolve(absl::string_view syslog_name);
+
+  size_t label_count() const { return labels_.size(); }
+  const std::string& label(int label_id) const { return labels_[label_id]; }
+  // The syslog_name of a name id ("" for the overflow id).
+  const std::string& syslog_name(int name_id) const { return names_[name_id].syslog_name; }
+  // The part of the syslog_name before its first '/' ("" for the overflow id).
+  absl::string_view instance(int name_id) const;
+  // True when both name ids belong to the same Postfix instance.
+  bool SameInstance(int name_a, int name_b) const;
+
+ private:
+  struct Name {
+    std::string syslog_name;
+    int label;
+  };
+  int InternLabel(absl::string_view syslog_name);
+
+  std::vector<Name> names_;
+  std::vector<std::string> labels_;
+  absl::flat_hash_map<std::string, int> name_ids_;
+  absl::flat_hash_map<std::string, int> label_ids_;
+  int overflow_name_ = -1;
+  // One-entry cache: consecutive lines mostly come from the same syslog_name.
+  std::string last_name_;
+  ServiceId last_id_;
+};
+
+}  // namespace pse
+
+#endif  // PSE_EXPORTER_SERVICE_TABLE_H_
