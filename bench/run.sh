@@ -20,11 +20,8 @@ else
 fi
 
 build=${PSE_BENCH_BUILD_DIR:-build-bench}
-# bench/dev-include.cmake adds bench/ to the build until the top-level
-# CMakeLists.txt does (it is a no-op afterwards).
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DPSE_BUILD_TESTS=OFF \
-  -DPSE_BUILD_BENCHMARKS=ON \
-  -DCMAKE_PROJECT_postfix_sasl_exporter_INCLUDE="$PWD/bench/dev-include.cmake" >/dev/null
+  -DPSE_BUILD_BENCHMARKS=ON >/dev/null
 cmake --build "$build" --target postfix_sasl_exporter parser_bench -j"$(nproc)" >/dev/null
 
 exec python3 bench/bench.py --exe "$build/postfix_sasl_exporter" \

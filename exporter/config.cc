@@ -1,8 +1,5 @@
 #include "exporter/config.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <limits>
 
 #include "absl/strings/ascii.h"
@@ -10,10 +7,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "exporter/util/fs_util.h"
 #include "yaml-cpp/yaml.h"
 
 namespace pse {
 namespace {
+
+// A config file is a few dozen lines; anything this big is not one.
+constexpr size_t kMaxConfigBytes = 1 << 20;
 
 bool ParseBoolText(absl::string_view v, bool* out) {
   std::string s = absl::AsciiStrToLower(v);
@@ -58,41 +59,45 @@ bool ParseBytesText(absl::string_view v, int64_t* out) {
 
 }  // namespace
 
+OptionSet::Option& OptionSet::Add(std::string name, Kind kind, void* target, std::string help,
+                                  std::string default_text) {
+  Option o;
+  o.name = std::move(name);
+  o.kind = kind;
+  o.target = target;
+  o.help = std::move(help);
+  o.default_text = std::move(default_text);
+  options_.push_back(std::move(o));
+  return options_.back();
+}
+
 void OptionSet::AddBool(std::string name, bool* target, std::string help) {
-  options_.push_back({std::move(name), Kind::kBool, target, std::move(help), *target ? "true" : "false"});
+  Add(std::move(name), Kind::kBool, target, std::move(help), *target ? "true" : "false");
 }
 void OptionSet::AddString(std::string name, std::string* target, std::string help,
                           Validator validate) {
-  Option o{std::move(name), Kind::kString, target, std::move(help), *target};
-  o.validate = std::move(validate);
-  options_.push_back(std::move(o));
+  Add(std::move(name), Kind::kString, target, std::move(help), *target).validate =
+      std::move(validate);
 }
 void OptionSet::AddStringList(std::string name, std::vector<std::string>* target,
                               std::string help, Validator validate) {
-  Option o{std::move(name), Kind::kStringList, target, std::move(help),
-           absl::StrJoin(*target, ",")};
-  o.validate = std::move(validate);
-  options_.push_back(std::move(o));
+  Add(std::move(name), Kind::kStringList, target, std::move(help), absl::StrJoin(*target, ","))
+      .validate = std::move(validate);
 }
 void OptionSet::AddDuration(std::string name, absl::Duration* target, std::string help) {
-  options_.push_back(
-      {std::move(name), Kind::kDuration, target, std::move(help), absl::FormatDuration(*target)});
+  Add(std::move(name), Kind::kDuration, target, std::move(help), absl::FormatDuration(*target));
 }
-void OptionSet::AddInt(std::string name, int64_t* target, int64_t min, int64_t max,
-                       std::string help) {
-  options_.push_back(
-      {std::move(name), Kind::kInt, target, std::move(help), absl::StrCat(*target), min, max});
-}
-void OptionSet::AddBytes(std::string name, int64_t* target, int64_t min, int64_t max,
-                         std::string help) {
-  options_.push_back(
-      {std::move(name), Kind::kBytes, target, std::move(help), absl::StrCat(*target), min, max});
+void OptionSet::AddInteger(std::string name, Kind kind, int64_t current,
+                           std::function<void(int64_t)> set, int64_t min, int64_t max,
+                           std::string help) {
+  Option& o = Add(std::move(name), kind, nullptr, std::move(help), absl::StrCat(current));
+  o.min = min;
+  o.max = max;
+  o.set_integer = std::move(set);
 }
 void OptionSet::AddEnum(std::string name, std::string* target, std::vector<std::string> allowed,
                         std::string help) {
-  Option o{std::move(name), Kind::kEnum, target, std::move(help), *target};
-  o.allowed = std::move(allowed);
-  options_.push_back(std::move(o));
+  Add(std::move(name), Kind::kEnum, target, std::move(help), *target).allowed = std::move(allowed);
 }
 
 OptionSet::Option* OptionSet::Find(absl::string_view name) {
@@ -141,7 +146,7 @@ absl::Status OptionSet::Set(Option* o, absl::string_view value, bool append,
       if (n < o->min || n > o->max) {
         return bad(absl::StrCat("must be between ", o->min, " and ", o->max));
       }
-      *static_cast<int64_t*>(o->target) = n;
+      o->set_integer(n);
       return absl::OkStatus();
     }
     case Kind::kEnum:
@@ -202,14 +207,15 @@ absl::Status OptionSet::ParseArgs(int argc, const char* const* argv) {
 }
 
 absl::Status OptionSet::LoadYamlFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": cannot read config file: ", std::strerror(errno)));
+  absl::StatusOr<std::string> text = ReadSmallFile(path, kMaxConfigBytes);
+  if (!text.ok()) {
+    absl::string_view why = text.status().message();
+    if (absl::StartsWith(why, path + ": ")) why.remove_prefix(path.size() + 2);
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read config file: ", why));
   }
   YAML::Node root;
   try {
-    root = YAML::Load(in);
+    root = YAML::Load(*text);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(path, ":", e.mark.line + 1, ":",
                                                    e.mark.column + 1, ": invalid YAML: ", e.msg));

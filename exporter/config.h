@@ -37,9 +37,19 @@ class OptionSet {
   void AddStringList(std::string name, std::vector<std::string>* target, std::string help,
                      Validator validate = nullptr);
   void AddDuration(std::string name, absl::Duration* target, std::string help);
-  void AddInt(std::string name, int64_t* target, int64_t min, int64_t max, std::string help);
+  // Integers bind to any integral field (int, size_t, int64_t, ...), so a
+  // module's Options struct is the one place that holds the default.
+  template <typename T>
+  void AddInt(std::string name, T* target, int64_t min, int64_t max, std::string help) {
+    AddInteger(std::move(name), Kind::kInt, static_cast<int64_t>(*target),
+               [target](int64_t v) { *target = static_cast<T>(v); }, min, max, std::move(help));
+  }
   // Byte sizes accept suffixes KiB, MiB, GiB (and KB/MB/GB as powers of 1000).
-  void AddBytes(std::string name, int64_t* target, int64_t min, int64_t max, std::string help);
+  template <typename T>
+  void AddBytes(std::string name, T* target, int64_t min, int64_t max, std::string help) {
+    AddInteger(std::move(name), Kind::kBytes, static_cast<int64_t>(*target),
+               [target](int64_t v) { *target = static_cast<T>(v); }, min, max, std::move(help));
+  }
   // Choice among `allowed` values.
   void AddEnum(std::string name, std::string* target, std::vector<std::string> allowed,
                std::string help);
@@ -56,15 +66,21 @@ class OptionSet {
   enum class Kind { kBool, kString, kStringList, kDuration, kInt, kBytes, kEnum };
   struct Option {
     std::string name;
-    Kind kind;
-    void* target;
+    Kind kind = Kind::kBool;
+    void* target = nullptr;
     std::string help;
     std::string default_text;
     int64_t min = 0;
     int64_t max = 0;
     std::vector<std::string> allowed;
     Validator validate;
+    std::function<void(int64_t)> set_integer;  // kInt, kBytes
   };
+
+  Option& Add(std::string name, Kind kind, void* target, std::string help,
+              std::string default_text);
+  void AddInteger(std::string name, Kind kind, int64_t current,
+                  std::function<void(int64_t)> set, int64_t min, int64_t max, std::string help);
 
   Option* Find(absl::string_view name);
   // Sets one value; `where` prefixes error messages ("flag --x" or "file:line: key x").
