@@ -1,13 +1,27 @@
 #include "exporter/metrics.h"
 
+#include <cstdio>
+#include <exception>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "exporter/state_file.h"
 #include "exporter/service_table.h"
 
 namespace pse {
 
 namespace P = prometheus;
 
+namespace {
+using CounterFamilies = absl::flat_hash_map<std::string, P::Family<P::Counter>*>;
+using GaugeFamilies = absl::flat_hash_map<std::string, P::Family<P::Gauge>*>;
+}  // namespace
+
 struct Metrics::Families {
+  // Every family by name, for restoring saved values.
+  CounterFamilies counters;
+  GaugeFamilies gauges;
   P::Family<P::Counter>* connects;
   P::Family<P::Counter>* disconnects;
   P::Family<P::Gauge>* sessions;
@@ -25,90 +39,100 @@ struct Metrics::Families {
 
 namespace {
 
-P::Family<P::Counter>* Counter(P::Registry* r, const char* name, const char* help) {
-  return &P::BuildCounter().Name(name).Help(help).Register(*r);
+// The build_info gauge is constant: not saved, not restored.
+constexpr char kBuildInfo[] = "postfix_exporter_build_info";
+
+P::Family<P::Counter>* Counter(CounterFamilies* all, P::Registry* r, const char* name,
+                               const char* help) {
+  auto* f = &P::BuildCounter().Name(name).Help(help).Register(*r);
+  all->emplace(name, f);
+  return f;
 }
-P::Family<P::Gauge>* Gauge(P::Registry* r, const char* name, const char* help) {
-  return &P::BuildGauge().Name(name).Help(help).Register(*r);
+P::Family<P::Gauge>* Gauge(GaugeFamilies* all, P::Registry* r, const char* name,
+                           const char* help) {
+  auto* f = &P::BuildGauge().Name(name).Help(help).Register(*r);
+  all->emplace(name, f);
+  return f;
 }
 
-// Reply codes pre-created at 0 for every service: the ones smtpd's access
-// restrictions and relay control use.
-constexpr uint16_t kCommonReplyCodes[] = {421, 450, 451, 452, 454, 501, 503, 504,
-                                          550, 551, 552, 553, 554};
+std::string FormatValue(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
 
 }  // namespace
 
-Metrics::Metrics(P::Registry* r, const BuildInfo& build) : fam_(new Families) {
+Metrics::Metrics(P::Registry* r, const BuildInfo& build) : registry_(r), fam_(new Families) {
   // Registered first, so collected first: a scrape that shows N lines read
   // also shows everything those N lines counted (families are collected in
   // registration order while ingest goes on).
-  log_lines = &Counter(r, "postfix_exporter_log_lines_total", "Log lines read.")->Add({});
+  log_lines = &Counter(&fam_->counters, r, "postfix_exporter_log_lines_total", "Log lines read.")->Add({});
   P::BuildGauge()
-      .Name("postfix_exporter_build_info")
+      .Name(kBuildInfo)
       .Help("Build information of postfix-sasl-exporter; always 1.")
       .Register(*r)
       .Add({{"version", build.version}, {"revision", build.revision}})
       .Set(1);
 
-  fam_->connects = Counter(r, "postfix_smtpd_connects_total", "SMTP sessions opened (smtpd 'connect from').");
-  fam_->disconnects = Counter(r, "postfix_smtpd_disconnects_total",
+  fam_->connects = Counter(&fam_->counters, r, "postfix_smtpd_connects_total", "SMTP sessions opened (smtpd 'connect from').");
+  fam_->disconnects = Counter(&fam_->counters, r, "postfix_smtpd_disconnects_total",
                               "SMTP sessions closed by smtpd 'disconnect from'.");
-  fam_->sessions = Gauge(r, "postfix_smtpd_sessions", "SMTP sessions open now.");
-  fam_->sessions_max = Gauge(r, "postfix_smtpd_sessions_max",
+  fam_->sessions = Gauge(&fam_->gauges, r, "postfix_smtpd_sessions", "SMTP sessions open now.");
+  fam_->sessions_max = Gauge(&fam_->gauges, r, "postfix_smtpd_sessions_max",
                              "Most SMTP sessions open at once within the trailing peak window of log time.");
-  fam_->successes = Counter(r, "postfix_smtpd_sasl_authentication_successes_total",
+  fam_->successes = Counter(&fam_->counters, r, "postfix_smtpd_sasl_authentication_successes_total",
                             "Successful SMTP AUTH commands (S of smtpd's auth=S/T statistics).");
-  fam_->failures = Counter(r, "postfix_smtpd_sasl_authentication_failures_total",
+  fam_->failures = Counter(&fam_->counters, r, "postfix_smtpd_sasl_authentication_failures_total",
                            "Failed SMTP AUTH attempts, each counted once, by mechanism and reason.");
-  fam_->backend_errors = Counter(r, "postfix_smtpd_sasl_backend_errors_total",
+  fam_->backend_errors = Counter(&fam_->counters, r, "postfix_smtpd_sasl_backend_errors_total",
                                  "Times smtpd could not reach its SASL backend.");
-  fam_->relay_denied = Counter(r, "postfix_smtpd_relay_denied_total",
+  fam_->relay_denied = Counter(&fam_->counters, r, "postfix_smtpd_relay_denied_total",
                                "Recipients rejected with 'Relay access denied'.");
-  fam_->rejected = Counter(r, "postfix_smtpd_messages_rejected_total",
+  fam_->rejected = Counter(&fam_->counters, r, "postfix_smtpd_messages_rejected_total",
                            "smtpd rejects (NOQUEUE/queue id 'reject:') by SMTP reply code.");
-  fam_->processed = Counter(r, "postfix_smtpd_messages_processed_total",
+  fam_->processed = Counter(&fam_->counters, r, "postfix_smtpd_messages_processed_total",
                             "Messages queued by smtpd ('client=' lines) by SASL mechanism.");
-  fam_->lost = Counter(r, "postfix_smtpd_connections_lost_total",
+  fam_->lost = Counter(&fam_->counters, r, "postfix_smtpd_connections_lost_total",
                        "smtpd 'lost connection after X' by SMTP stage X.");
-  fam_->process_limit = Counter(r, "postfix_master_process_limit_reached_total",
+  fam_->process_limit = Counter(&fam_->counters, r, "postfix_master_process_limit_reached_total",
                                 "master 'has reached its process limit' warnings by master.cf service.");
-  fam_->unrecognized = Counter(r, "postfix_exporter_smtpd_lines_unrecognized_total",
+  fam_->unrecognized = Counter(&fam_->counters, r, "postfix_exporter_smtpd_lines_unrecognized_total",
                                "smtpd lines no parser understood (log format drift).");
 
   anvil_connection_count_max =
-      &Gauge(r, "postfix_anvil_connection_count_max",
+      &Gauge(&fam_->gauges, r, "postfix_anvil_connection_count_max",
              "Largest per-client concurrent connection count in anvil's last statistics report.")
            ->Add({});
-  log_lines_malformed = &Counter(r, "postfix_exporter_log_lines_malformed_total",
+  log_lines_malformed = &Counter(&fam_->counters, r, "postfix_exporter_log_lines_malformed_total",
                                  "Lines that are not a parsable log record.")
                              ->Add({});
-  log_last_timestamp = &Gauge(r, "postfix_exporter_log_last_timestamp_seconds",
+  log_last_timestamp = &Gauge(&fam_->gauges, r, "postfix_exporter_log_last_timestamp_seconds",
                               "Log time of the newest line read, in seconds since the epoch.")
                             ->Add({});
-  source_up = &Gauge(r, "postfix_exporter_source_up",
+  source_up = &Gauge(&fam_->gauges, r, "postfix_exporter_source_up",
                      "1 when the log source (file, stdin or journal) is open and readable.")
                    ->Add({});
-  source_rotations = &Counter(r, "postfix_exporter_source_rotations_total",
+  source_rotations = &Counter(&fam_->counters, r, "postfix_exporter_source_rotations_total",
                               "Log rotations (new file under the same name, journal file changes) followed.")
                           ->Add({});
-  source_truncations = &Counter(r, "postfix_exporter_source_truncations_total",
+  source_truncations = &Counter(&fam_->counters, r, "postfix_exporter_source_truncations_total",
                                 "Times the log file shrank below the read offset (copytruncate).")
                             ->Add({});
-  lines_too_long = &Counter(r, "postfix_exporter_log_lines_too_long_total",
+  lines_too_long = &Counter(&fam_->counters, r, "postfix_exporter_log_lines_too_long_total",
                             "Lines longer than the line-length cap, skipped.")
                         ->Add({});
-  source_errors = &Counter(r, "postfix_exporter_source_errors_total",
+  source_errors = &Counter(&fam_->counters, r, "postfix_exporter_source_errors_total",
                            "Errors opening or reading the log source.")
                        ->Add({});
-  journal_lag = &Gauge(r, "postfix_exporter_journal_lag_seconds",
+  journal_lag = &Gauge(&fam_->gauges, r, "postfix_exporter_journal_lag_seconds",
                        "Age of the newest journal entry read, measured when the reader is idle.")
                      ->Add({});
-  auto* evictions = Counter(r, "postfix_exporter_session_evictions_total",
+  auto* evictions = Counter(&fam_->counters, r, "postfix_exporter_session_evictions_total",
                             "Tracked smtpd processes dropped from state, by cause.");
   evictions_idle = &evictions->Add({{"reason", "idle_timeout"}});
   evictions_capacity = &evictions->Add({{"reason", "capacity"}});
-  sessions_tracked = &Gauge(r, "postfix_exporter_sessions_tracked",
+  sessions_tracked = &Gauge(&fam_->gauges, r, "postfix_exporter_sessions_tracked",
                             "smtpd processes currently held in session state.")
                           ->Add({});
 }
@@ -128,32 +152,43 @@ Metrics::Service& Metrics::AddService(int label_id, absl::string_view label) {
   s->backend_errors = &fam_->backend_errors->Add(l);
   s->relay_denied = &fam_->relay_denied->Add(l);
   s->unrecognized = &fam_->unrecognized->Add(l);
-  for (int m = 0; m < kSaslMethodCount; ++m) {
-    for (int r = 0; r < kFailureReasonCount; ++r) {
-      s->failures[m][r] = &fam_->failures->Add(
-          {{"service", s->label},
-           {"method", std::string(SaslMethodLabel(static_cast<SaslMethod>(m)))},
-           {"reason", std::string(FailureReasonLabel(static_cast<FailureReason>(r)))}});
-    }
+  for (int r = 0; r < kFailureReasonCount; ++r) {
+    Failures(*s, SaslMethod::kUnknown, static_cast<FailureReason>(r));
   }
-  for (int m = 0; m <= kSaslMethodCount; ++m) {
-    std::string method = m == kSaslMethodCount
-                             ? std::string("none")
-                             : std::string(SaslMethodLabel(static_cast<SaslMethod>(m)));
-    s->processed[m] = &fam_->processed->Add({{"service", s->label}, {"sasl_method", method}});
-  }
-  for (int st = 0; st < kSmtpStageCount; ++st) {
-    s->lost[st] = &fam_->lost->Add(
-        {{"service", s->label},
-         {"after_stage", std::string(SmtpStageLabel(static_cast<SmtpStage>(st)))}});
-  }
-  for (uint16_t code : kCommonReplyCodes) Rejected(*s, code);
   services_[label_id] = std::move(s);
   return *services_[label_id];
 }
 
+prometheus::Counter& Metrics::Failures(Service& s, SaslMethod method, FailureReason reason) {
+  P::Counter*& c = s.failures[static_cast<int>(method)][static_cast<int>(reason)];
+  if (c == nullptr) {
+    c = &fam_->failures->Add({{"service", s.label},
+                              {"method", std::string(SaslMethodLabel(method))},
+                              {"reason", std::string(FailureReasonLabel(reason))}});
+  }
+  return *c;
+}
+
+prometheus::Counter& Metrics::Processed(Service& s, bool has_method, SaslMethod method) {
+  const int index = has_method ? static_cast<int>(method) : kSaslMethodCount;
+  P::Counter*& c = s.processed[index];
+  if (c == nullptr) {
+    const std::string label = has_method ? std::string(SaslMethodLabel(method)) : "none";
+    c = &fam_->processed->Add({{"service", s.label}, {"sasl_method", label}});
+  }
+  return *c;
+}
+
+prometheus::Counter& Metrics::Lost(Service& s, SmtpStage stage) {
+  P::Counter*& c = s.lost[static_cast<int>(stage)];
+  if (c == nullptr) {
+    c = &fam_->lost->Add(
+        {{"service", s.label}, {"after_stage", std::string(SmtpStageLabel(stage))}});
+  }
+  return *c;
+}
+
 prometheus::Counter& Metrics::Rejected(Service& s, uint16_t code) {
-  // REQUIRES: 200 <= code <= 599 (the parser guarantees it).
   P::Counter*& c = s.rejected[code - 200];
   if (c == nullptr) {
     c = &fam_->rejected->Add({{"service", s.label}, {"code", absl::StrCat(code)}});
@@ -172,6 +207,66 @@ prometheus::Counter& Metrics::ProcessLimitReached(absl::string_view master_servi
   P::Counter* c = &fam_->process_limit->Add({{"service", std::string(name)}});
   process_limit_.emplace(std::string(name), c);
   return *c;
+}
+
+}  // namespace pse
+
+namespace pse {
+
+std::vector<std::string> Metrics::SaveValues() const {
+  std::vector<std::string> lines;
+  for (const P::MetricFamily& fam : registry_->Collect()) {
+    if (fam.name == kBuildInfo) continue;
+    const bool counter = fam.type == P::MetricType::Counter;
+    if (!counter && fam.type != P::MetricType::Gauge) continue;
+    for (const P::ClientMetric& m : fam.metric) {
+      std::string line = absl::StrCat(counter ? "c " : "g ", fam.name, " ",
+                                      FormatValue(counter ? m.counter.value : m.gauge.value));
+      for (const auto& l : m.label) absl::StrAppend(&line, " ", l.name, "=", EscapeToken(l.value));
+      lines.push_back(std::move(line));
+    }
+  }
+  return lines;
+}
+
+absl::Status Metrics::RestoreValues(const std::vector<std::string>& lines) {
+  for (const std::string& line : lines) {
+    auto bad = [&line](absl::string_view why) {
+      return absl::InvalidArgumentError(absl::StrCat("metrics: ", why, ": ", line));
+    };
+    std::vector<absl::string_view> t = absl::StrSplit(line, ' ');
+    double value;
+    if (t.size() < 3 || (t[0] != "c" && t[0] != "g") || !absl::SimpleAtod(t[2], &value)) {
+      return bad("malformed line");
+    }
+    std::map<std::string, std::string> labels;
+    for (size_t i = 3; i < t.size(); ++i) {
+      const size_t eq = t[i].find('=');
+      std::string v;
+      if (eq == absl::string_view::npos || !UnescapeToken(t[i].substr(eq + 1), &v)) {
+        return bad("malformed label");
+      }
+      labels.emplace(std::string(t[i].substr(0, eq)), std::move(v));
+    }
+    const std::string name(t[1]);
+    // A family this version does not export any more is left out.
+    try {
+      if (t[0] == "c") {
+        auto it = fam_->counters.find(name);
+        if (it != fam_->counters.end()) {
+          // Zeros too: the same series exist after a restart as before it.
+          P::Counter& c = it->second->Add(labels);
+          if (value > 0) c.Increment(value);
+        }
+      } else {
+        auto it = fam_->gauges.find(name);
+        if (it != fam_->gauges.end()) it->second->Add(labels).Set(value);
+      }
+    } catch (const std::exception& e) {
+      return bad(e.what());
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace pse

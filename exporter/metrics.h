@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "parsers/postfix_event.h"
 #include "prometheus/counter.h"
@@ -47,13 +48,18 @@ class Metrics {
     prometheus::Counter* backend_errors;
     prometheus::Counter* relay_denied;
     prometheus::Counter* unrecognized;
-    std::array<std::array<prometheus::Counter*, kFailureReasonCount>, kSaslMethodCount> failures;
+    // The rest are created on first use through the accessors below.
+    std::array<std::array<prometheus::Counter*, kFailureReasonCount>, kSaslMethodCount>
+        failures{};
     // Index kSaslMethodCount is sasl_method="none".
-    std::array<prometheus::Counter*, kSaslMethodCount + 1> processed;
-    std::array<prometheus::Counter*, kSmtpStageCount> lost;
-    // Indexed by reply code - 200; created on first use (bounded: 400 codes).
+    std::array<prometheus::Counter*, kSaslMethodCount + 1> processed{};
+    std::array<prometheus::Counter*, kSmtpStageCount> lost{};
+    // Indexed by reply code - 200 (bounded: 400 codes).
     std::array<prometheus::Counter*, 400> rejected{};
   };
+
+  // Series made for a service when it is first seen (see the budget above).
+  static constexpr int kPreCreatedPerService = 8 + kFailureReasonCount;
 
   // Most master.cf service names in postfix_master_process_limit_reached_total;
   // further ones share the label value "other".
@@ -73,8 +79,19 @@ class Metrics {
     return AddService(label_id, label);
   }
 
+  prometheus::Counter& Failures(Service& s, SaslMethod method, FailureReason reason);
+  // `method` absent (no sasl_method= on the client= line) is sasl_method="none".
+  prometheus::Counter& Processed(Service& s, bool has_method, SaslMethod method);
+  prometheus::Counter& Lost(Service& s, SmtpStage stage);
+  // REQUIRES: 200 <= code <= 599 (the parser guarantees it).
   prometheus::Counter& Rejected(Service& s, uint16_t code);
   prometheus::Counter& ProcessLimitReached(absl::string_view master_service);
+
+  // Every counter and gauge value (but build_info), as state-file lines.
+  std::vector<std::string> SaveValues() const;
+  // Adds saved counter values and sets saved gauges; call before any line is
+  // read. InvalidArgument for a malformed line (nothing after it is restored).
+  absl::Status RestoreValues(const std::vector<std::string>& lines);
 
   // Exporter self metrics (never null after construction).
   prometheus::Counter* log_lines;
@@ -94,6 +111,7 @@ class Metrics {
  private:
   struct Families;
   Service& AddService(int label_id, absl::string_view label);
+  prometheus::Registry* registry_;
   std::unique_ptr<Families> fam_;
 
   std::vector<std::unique_ptr<Service>> services_;

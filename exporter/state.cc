@@ -2,6 +2,11 @@
 
 #include <algorithm>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "exporter/state_file.h"
+
 namespace pse {
 namespace {
 
@@ -30,6 +35,7 @@ void SessionState::UpdatePeak(int index) {
 void SessionState::OpenSession(Proc* p) {
   const int label = p->service.label;
   ServiceState& s = Svc(label);
+  if (s.some_name < 0) s.some_name = p->service.name;
   p->open = true;
   ++s.open;
   Metrics::Service& m = Handles(p->service);
@@ -152,8 +158,15 @@ void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev
     return;
   }
   if (ev.type == EventType::kMessageQueued) {
-    int idx = ev.has_sasl_method ? static_cast<int>(ev.method) : kSaslMethodCount;
-    m.processed[idx]->Increment();
+    metrics_->Processed(m, ev.has_sasl_method, ev.method).Increment();
+    // Before Postfix 3.0 the disconnect line has no auth= statistics; a
+    // message queued with sasl_method= is then the proof of a login.
+    if (ev.has_sasl_method) {
+      auto found = procs_.find(pid);
+      if (found != procs_.end() && found->second->service.name == service.name) {
+        found->second->authenticated = true;
+      }
+    }
     return;
   }
 
@@ -176,9 +189,10 @@ void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev
         if (p->open && failed > p->logged_failures) {
           FailureReason r = p->aborted_after_auth ? FailureReason::kAborted
                                                   : FailureReason::kAuthUnavailable;
-          m.failures[static_cast<int>(SaslMethod::kUnknown)][static_cast<int>(r)]->Increment(
-              failed - p->logged_failures);
+          metrics_->Failures(m, SaslMethod::kUnknown, r).Increment(failed - p->logged_failures);
         }
+      } else if (p->authenticated) {
+        m.successes->Increment();  // once per session, however many messages
       }
       Forget(it);
       break;
@@ -189,20 +203,19 @@ void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev
         p->aborted_after_auth = true;
       }
       if (ev.abort_kind == AbortKind::kLostConnection) {
-        m.lost[static_cast<int>(ev.stage)]->Increment();
+        metrics_->Lost(m, ev.stage).Increment();
       }
       break;
     case EventType::kSaslFailed: {
       FailureReason r = ev.reason;
       if (p->has_note && Refines(p->note_reason)) r = p->note_reason;
-      m.failures[static_cast<int>(ev.method)][static_cast<int>(r)]->Increment();
+      metrics_->Failures(m, ev.method, r).Increment();
       ++p->logged_failures;
       p->has_note = false;
       break;
     }
     case EventType::kSaslAborted:
-      m.failures[static_cast<int>(ev.method)][static_cast<int>(FailureReason::kAborted)]
-          ->Increment();
+      metrics_->Failures(m, ev.method, FailureReason::kAborted).Increment();
       ++p->logged_failures;
       p->has_note = false;
       break;
@@ -226,6 +239,92 @@ void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev
     default:
       break;
   }
+}
+
+// State-file lines:
+//   clock NOW LAST_SWEEP LAST_PEAK_REFRESH
+//   proc PID SYSLOG_NAME OPEN LAST_SEEN LOGGED_FAILURES FLAGS NOTE_REASON
+//   peak SYSLOG_NAME T:V:END...
+// FLAGS bits: 1 aborted_after_auth, 2 backend_error_pending, 4 has_note,
+// 8 authenticated.
+std::vector<std::string> SessionState::Save() const {
+  std::vector<std::string> lines;
+  lines.push_back(absl::StrCat("clock ", now_us_, " ", last_sweep_us_, " ", last_peak_refresh_us_));
+  for (const Proc& p : lru_) {
+    const int flags = (p.aborted_after_auth ? 1 : 0) | (p.backend_error_pending ? 2 : 0) |
+                      (p.has_note ? 4 : 0) | (p.authenticated ? 8 : 0);
+    lines.push_back(absl::StrCat("proc ", p.pid, " ",
+                                 EscapeToken(services_table_->syslog_name(p.service.name)), " ",
+                                 p.open ? 1 : 0, " ", p.last_seen_us, " ", p.logged_failures, " ",
+                                 flags, " ", static_cast<int>(p.note_reason)));
+  }
+  for (const ServiceState& s : services_) {
+    if (!s.peak || s.some_name < 0) continue;
+    std::string line =
+        absl::StrCat("peak ", EscapeToken(services_table_->syslog_name(s.some_name)));
+    for (const std::string& t : s.peak->Save()) absl::StrAppend(&line, " ", t);
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+absl::Status SessionState::Restore(const std::vector<std::string>& lines,
+                                   ServiceTable* services) {
+  for (const std::string& line : lines) {
+    auto bad = [&line] { return absl::InvalidArgumentError("sessions: malformed line: " + line); };
+    std::vector<absl::string_view> t = absl::StrSplit(line, ' ');
+    if (t[0] == "clock") {
+      if (t.size() != 4 || !absl::SimpleAtoi(t[1], &now_us_) ||
+          !absl::SimpleAtoi(t[2], &last_sweep_us_) ||
+          !absl::SimpleAtoi(t[3], &last_peak_refresh_us_)) {
+        return bad();
+      }
+    } else if (t[0] == "proc") {
+      Proc p;
+      std::string name;
+      int open, flags, note;
+      if (t.size() != 8 || !absl::SimpleAtoi(t[1], &p.pid) || !UnescapeToken(t[2], &name) ||
+          !absl::SimpleAtoi(t[3], &open) || !absl::SimpleAtoi(t[4], &p.last_seen_us) ||
+          !absl::SimpleAtoi(t[5], &p.logged_failures) || !absl::SimpleAtoi(t[6], &flags) ||
+          !absl::SimpleAtoi(t[7], &note) || note < 0 || note >= kFailureReasonCount ||
+          procs_.contains(p.pid)) {
+        return bad();
+      }
+      p.service = services->Resolve(name);
+      p.aborted_after_auth = flags & 1;
+      p.backend_error_pending = flags & 2;
+      p.has_note = flags & 4;
+      p.authenticated = flags & 8;
+      p.note_reason = static_cast<FailureReason>(note);
+      lru_.push_back(p);
+      procs_.emplace(p.pid, std::prev(lru_.end()));
+      if (open == 1) {
+        ServiceState& s = Svc(p.service.label);
+        if (s.some_name < 0) s.some_name = p.service.name;
+        lru_.back().open = true;
+        ++s.open;
+      }
+    } else if (t[0] == "peak") {
+      std::string name;
+      if (t.size() < 2 || !UnescapeToken(t[1], &name)) return bad();
+      const ServiceId id = services->Resolve(name);
+      ServiceState& s = Svc(id.label);
+      if (s.some_name < 0) s.some_name = id.name;
+      if (!s.peak->Restore(std::vector<std::string>(t.begin() + 2, t.end()))) return bad();
+    } else {
+      return bad();
+    }
+  }
+  // The gauges follow the restored sessions.
+  for (size_t i = 0; i < services_.size(); ++i) {
+    if (!services_[i].peak) continue;
+    const int label = static_cast<int>(i);
+    metrics_->service(label, services->label(label))
+        .sessions->Set(static_cast<double>(services_[i].open));
+    UpdatePeak(label);
+  }
+  metrics_->sessions_tracked->Set(static_cast<double>(procs_.size()));
+  return absl::OkStatus();
 }
 
 }  // namespace pse

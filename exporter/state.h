@@ -18,6 +18,8 @@
 //    "auth_unavailable" (Postfix logs nothing when it refuses AUTH itself) --
 //    only for sessions whose "connect from" was seen, since only those know
 //    what was already logged (an evicted process's disconnect derives none);
+//  - a disconnect without auth= statistics (Postfix 2.x) counts one success
+//    when the session queued a message with sasl_method= (once per session);
 //  - a backend connect warning is one backend error, and the "fatal: no SASL
 //    authentication mechanisms" that follows it is the same error.
 //
@@ -32,9 +34,11 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "exporter/metrics.h"
 #include "exporter/peak_window.h"
@@ -73,6 +77,13 @@ class SessionState {
 
   size_t tracked() const { return procs_.size(); }
 
+  // The whole session state (processes in LRU order, open sessions, peak
+  // windows, log time) as state-file lines, and back. Restore is for a fresh
+  // object, before any event; names are resolved through `services`.
+  // InvalidArgument for a malformed line.
+  std::vector<std::string> Save() const;
+  absl::Status Restore(const std::vector<std::string>& lines, ServiceTable* services);
+
  private:
   struct Proc {
     int64_t pid = 0;
@@ -81,6 +92,9 @@ class SessionState {
     int64_t last_seen_us = 0;
     uint32_t logged_failures = 0;
     bool aborted_after_auth = false;
+    // A message was queued with sasl_method= (counts a success when the
+    // disconnect line has no auth= statistics, as before Postfix 3.0).
+    bool authenticated = false;
     bool backend_error_pending = false;
     bool has_note = false;
     FailureReason note_reason = FailureReason::kOther;
@@ -90,6 +104,8 @@ class SessionState {
   struct ServiceState {
     int64_t open = 0;
     std::unique_ptr<PeakWindow> peak;
+    // A name id with this label, to find the label again after a restart.
+    int some_name = -1;
   };
 
   // The process's state, created (or reset for a reused pid) as needed.

@@ -60,10 +60,13 @@ class StateEventsTest : public ::testing::Test {
   double Svc(const std::string& family, const std::string& service) {
     return Value(family, {{"service", service}});
   }
+  // Failures counted; 0 when the series does not exist (per-method series
+  // appear on first use), -1 never.
   double Failures(const std::string& service, const std::string& method,
                   const std::string& reason) {
-    return Value("postfix_smtpd_sasl_authentication_failures_total",
-                 {{"service", service}, {"method", method}, {"reason", reason}});
+    double v = Value("postfix_smtpd_sasl_authentication_failures_total",
+                     {{"service", service}, {"method", method}, {"reason", reason}});
+    return v < 0 ? 0 : v;
   }
 
   std::shared_ptr<prometheus::Registry> registry_;
@@ -206,6 +209,53 @@ TEST_F(StateEventsTest, RejectAndRelayDeniedCountWithoutASession) {
   EXPECT_EQ(Value("postfix_smtpd_messages_rejected_total", {{"service", "smtp"}, {"code", "554"}}),
             1);
   EXPECT_EQ(state_->tracked(), 0u);
+}
+
+TEST_F(StateEventsTest, WithoutAuthStatsAQueuedMessageWithSaslMethodIsOneSuccess) {
+  // Postfix 2.x: "disconnect from" carries no auth= statistics.
+  PostfixEvent queued = Ev(EventType::kMessageQueued);
+  queued.has_sasl_method = true;
+  queued.method = SaslMethod::kPlain;
+  Send(kSub, 10, Ev(EventType::kConnect));
+  Send(kSub, 10, queued);
+  Send(kSub, 10, queued);  // a second message in the same session
+  Send(kSub, 10, Ev(EventType::kDisconnect));
+  Send(kSub, 11, Ev(EventType::kConnect));
+  Send(kSub, 11, Ev(EventType::kMessageQueued));  // no sasl_method=: not a login
+  Send(kSub, 11, Ev(EventType::kDisconnect));
+  EXPECT_EQ(Svc("postfix_smtpd_sasl_authentication_successes_total", "submission"), 1);
+  EXPECT_EQ(Value("postfix_smtpd_messages_processed_total",
+                  {{"service", "submission"}, {"sasl_method", "PLAIN"}}),
+            2);
+}
+
+TEST_F(StateEventsTest, AuthStatsWinOverTheQueuedMessage) {
+  PostfixEvent queued = Ev(EventType::kMessageQueued);
+  queued.has_sasl_method = true;
+  Send(kSub, 10, Ev(EventType::kConnect));
+  Send(kSub, 10, queued);
+  Send(kSub, 10, Disconnect(1, 1));
+  EXPECT_EQ(Svc("postfix_smtpd_sasl_authentication_successes_total", "submission"), 1);
+}
+
+TEST_F(StateEventsTest, ANewServicePreCreatesOnlyItsBudget) {
+  Send(kSub, 10, Ev(EventType::kConnect));
+  int series = 0;
+  for (const auto& fam : registry_->Collect()) {
+    for (const auto& m : fam.metric) {
+      for (const auto& l : m.label) {
+        if (l.name == "service" && l.value == "submission") ++series;
+      }
+    }
+  }
+  EXPECT_EQ(series, Metrics::kPreCreatedPerService);
+  EXPECT_LE(series, 40);
+  // Every reason exists from the start, for alerts on rates.
+  EXPECT_EQ(Failures("submission", "unknown", "backend_unavailable"), 0);
+  // Per-method series appear on first use only.
+  EXPECT_EQ(Value("postfix_smtpd_sasl_authentication_failures_total",
+                  {{"service", "submission"}, {"method", "PLAIN"}, {"reason", "bad_credentials"}}),
+            -1);
 }
 
 }  // namespace
