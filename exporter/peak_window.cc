@@ -1,5 +1,9 @@
 #include "exporter/peak_window.h"
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
 namespace pse {
 
 void PeakWindow::Record(int64_t now_us, int64_t value) {
@@ -19,6 +23,27 @@ int64_t PeakWindow::Max(int64_t now_us) {
   // being in effect at or before the window's start.
   while (points_.size() >= 2 && points_.front().end <= start) points_.pop_front();
   return points_.empty() ? 0 : points_.front().v;
+}
+
+std::vector<std::string> PeakWindow::Save() const {
+  std::vector<std::string> out;
+  for (const Point& p : points_) out.push_back(absl::StrCat(p.t, ":", p.v, ":", p.end));
+  return out;
+}
+
+bool PeakWindow::Restore(const std::vector<std::string>& tokens) {
+  std::deque<Point> points;
+  for (const std::string& token : tokens) {
+    std::vector<absl::string_view> f = absl::StrSplit(token, ':');
+    Point p;
+    if (f.size() != 3 || !absl::SimpleAtoi(f[0], &p.t) || !absl::SimpleAtoi(f[1], &p.v) ||
+        !absl::SimpleAtoi(f[2], &p.end)) {
+      return false;
+    }
+    points.push_back(p);
+  }
+  points_ = std::move(points);
+  return true;
 }
 
 }  // namespace pse

@@ -12,10 +12,11 @@
 #ifndef PSE_EXPORTER_PEAK_WINDOW_H_
 #define PSE_EXPORTER_PEAK_WINDOW_H_
 
-#include <cstdint>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <string>
+#include <vector>
 
 namespace pse {
 
@@ -29,6 +30,11 @@ class PeakWindow {
   // that can no longer matter.
   int64_t Max(int64_t now_us);
   size_t size() const { return points_.size(); }
+
+  // The points as "t:v:end" tokens, and back (for the state file). Restore
+  // replaces the contents; false (and unchanged) for malformed tokens.
+  std::vector<std::string> Save() const;
+  bool Restore(const std::vector<std::string>& tokens);
 
  private:
   static constexpr int64_t kOpen = INT64_MAX;

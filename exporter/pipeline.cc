@@ -1,5 +1,8 @@
 #include "exporter/pipeline.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "parsers/postfix_parser.h"
 
 namespace pse {
@@ -64,6 +67,28 @@ void Pipeline::SyncSourceStats(const SourceStats& s, absl::Time now) {
     double lag = absl::ToDoubleSeconds(now - absl::FromUnixMicros(s.newest_entry_us));
     metrics_->journal_lag->Set(lag > 0 ? lag : 0);
   }
+}
+
+void Pipeline::SaveState(StateDocument* doc) const {
+  doc->sections["pipeline"] = {absl::StrCat("newest ", newest_us_)};
+  doc->sections["metrics"] = metrics_->SaveValues();
+  doc->sections["sessions"] = state_.Save();
+}
+
+absl::Status Pipeline::RestoreState(const StateDocument& doc) {
+  for (const char* required : {"pipeline", "metrics", "sessions"}) {
+    if (doc.sections.count(required) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("no [", required, "] section"));
+    }
+  }
+  const std::vector<std::string>& pipeline = doc.sections.at("pipeline");
+  if (pipeline.size() != 1 || !absl::StartsWith(pipeline[0], "newest ") ||
+      !absl::SimpleAtoi(absl::string_view(pipeline[0]).substr(7), &newest_us_)) {
+    return absl::InvalidArgumentError("malformed [pipeline] section");
+  }
+  absl::Status st = metrics_->RestoreValues(doc.sections.at("metrics"));
+  if (st.ok()) st = state_.Restore(doc.sections.at("sessions"), &services_);
+  return st;
 }
 
 }  // namespace pse

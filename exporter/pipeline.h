@@ -12,12 +12,14 @@
 
 #include <cstdint>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "exporter/metrics.h"
 #include "exporter/service_table.h"
 #include "exporter/source.h"
 #include "exporter/state.h"
+#include "exporter/state_file.h"
 #include "parsers/syslog_line.h"
 
 namespace pse {
@@ -41,6 +43,11 @@ class Pipeline : public RecordSink {
   // Copies the cumulative counters of `stats` into the self metrics. `now`
   // is the wall clock, for the journal lag.
   void SyncSourceStats(const SourceStats& stats, absl::Time now);
+
+  // Adds the "metrics", "sessions" and "pipeline" sections of the state
+  // file, and reads them back (on a fresh pipeline, before any line).
+  void SaveState(StateDocument* doc) const;
+  absl::Status RestoreState(const StateDocument& doc);
 
   const SessionState& state() const { return state_; }
   const ServiceTable& services() const { return services_; }
