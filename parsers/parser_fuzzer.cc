@@ -26,10 +26,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       pse::PostfixEvent ev = pse::ParsePostfix(record);
       sink = sink + static_cast<int>(ev.type) + static_cast<int>(ev.reason);
       // Views must stay inside the line.
-      if (!ev.master_service.empty() &&
-          (ev.master_service.data() < line.data() ||
-           ev.master_service.data() + ev.master_service.size() > line.data() + line.size())) {
-        __builtin_trap();
+      for (absl::string_view v : {ev.master_service, ev.limit_service}) {
+        if (!v.empty() &&
+            (v.data() < line.data() || v.data() + v.size() > line.data() + line.size())) {
+          __builtin_trap();
+        }
       }
     }
   }

@@ -13,7 +13,13 @@ constexpr absl::string_view kMethodLabels[kSaslMethodCount] = {
 constexpr absl::string_view kReasonLabels[kFailureReasonCount] = {
     "bad_credentials", "unknown_account",  "backend_unavailable",
     "mechanism_unsupported", "protocol_error", "aborted",
-    "auth_unavailable", "unspecified",     "other",
+    "auth_unavailable", "rate_limited",    "unspecified",
+    "other",
+};
+
+constexpr absl::string_view kClientLimitLabels[kClientLimitCount] = {
+    "connection_count", "connection_rate", "message_rate",
+    "recipient_rate",   "newtls_rate",     "auth_rate",
 };
 
 constexpr absl::string_view kStageLabels[kSmtpStageCount] = {
@@ -47,6 +53,10 @@ SaslMethod ParseSaslMethod(absl::string_view name) {
 
 absl::string_view FailureReasonLabel(FailureReason r) {
   return kReasonLabels[static_cast<int>(r)];
+}
+
+absl::string_view ClientLimitLabel(ClientLimit l) {
+  return kClientLimitLabels[static_cast<int>(l)];
 }
 
 absl::string_view SmtpStageLabel(SmtpStage s) { return kStageLabels[static_cast<int>(s)]; }

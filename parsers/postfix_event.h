@@ -45,6 +45,7 @@ enum class FailureReason : uint8_t {
   kProtocolError,
   kAborted,
   kAuthUnavailable,
+  kRateLimited,  // AUTH refused after "AUTH command rate limit exceeded"
   kUnspecified,
   kOther,
   kCount,
@@ -79,6 +80,19 @@ inline constexpr int kSmtpStageCount = static_cast<int>(SmtpStage::kCount);
 absl::string_view SmtpStageLabel(SmtpStage s);
 SmtpStage ParseSmtpStage(absl::string_view word);
 
+// Which smtpd_client_*_limit an anvil-driven warning reports.
+enum class ClientLimit : uint8_t {
+  kConnectionCount,  // "Connection concurrency limit exceeded"
+  kConnectionRate,   // "Connection rate limit exceeded"
+  kMessageRate,      // "Message delivery request rate limit exceeded"
+  kRecipientRate,    // "Recipient address rate limit exceeded"
+  kNewtlsRate,       // "New TLS session rate limit exceeded"
+  kAuthRate,         // "AUTH command rate limit exceeded"
+  kCount,
+};
+inline constexpr int kClientLimitCount = static_cast<int>(ClientLimit::kCount);
+absl::string_view ClientLimitLabel(ClientLimit l);
+
 enum class EventType : uint8_t {
   kIgnored,         // not a daemon we read, or a recognised line of no interest
   kUnrecognized,    // an smtpd line no parser understood (format drift)
@@ -96,6 +110,8 @@ enum class EventType : uint8_t {
   kAnvilMaxConnectionCount,  // anvil: statistics: max connection count N for (...)
   kMasterProcessLimit,       // master: service "S" (...) has reached its process limit "N"
   kMasterChildExit,          // master: process .../smtpd pid N killed by signal|exit status
+  kClientLimitExceeded,      // smtpd: warning: <X> limit exceeded: N from H[A] for service S
+  kSmtpSaslFailure,          // smtp/lmtp: SASL authentication to a relay failed
 };
 
 enum class AbortKind : uint8_t { kLostConnection, kTimeout, kTooManyErrors };
@@ -104,6 +120,7 @@ struct PostfixEvent {
   EventType type = EventType::kIgnored;
   SaslMethod method = SaslMethod::kUnknown;       // kSaslFailed/Aborted, kMessageQueued
   bool has_sasl_method = false;                   // kMessageQueued: sasl_method= present
+  bool has_sasl_username = false;                 // kMessageQueued: sasl_username= present
   FailureReason reason = FailureReason::kOther;   // kSaslFailed, kSaslBackendNote
   bool backend_connect_error = false;             // kSaslBackendNote: backend unreachable
   bool has_auth_stats = false;                    // kDisconnect: auth=S[/T] present
@@ -113,8 +130,18 @@ struct PostfixEvent {
   SmtpStage stage = SmtpStage::kOther;            // kSessionAbort
   uint16_t reply_code = 0;                        // kReject: 3-digit SMTP code
   bool relay_denied = false;                      // kReject: "<rcpt>: Relay access denied"
-  int64_t number = 0;  // anvil count, master process limit, master child pid
-  absl::string_view master_service;               // kMasterProcessLimit: master.cf name
+  ClientLimit client_limit = ClientLimit::kConnectionCount;  // kClientLimitExceeded
+  // anvil count, master process limit, master child pid, client limit count
+  int64_t number = 0;
+  absl::string_view master_service;  // kMasterProcessLimit: master.cf name
+  // kClientLimitExceeded: the service name after "for service " (master.cf
+  // name, e.g. "smtp", "submission"); text Postfix chose, not the client.
+  absl::string_view limit_service;
+  // kSmtpSaslFailure: the queue id ("" when the line has none) and whether
+  // the text came inside a recipient's delivery status. One failed
+  // authentication is logged once per recipient of the message.
+  absl::string_view queue_id;
+  bool in_delivery_status = false;
 };
 
 }  // namespace pse

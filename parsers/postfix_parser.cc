@@ -4,6 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "parsers/known_formats.h"
+#include "parsers/reason_rules.h"
 #include "parsers/sasl_reason.h"
 
 namespace pse {
@@ -116,6 +118,18 @@ bool IsRelayDeniedReply(absl::string_view s) {
   return s.empty() || absl::StartsWith(s, "; from=<") || absl::StartsWith(s, "; to=<");
 }
 
+// Rejects that log_whatsup() writes with a bare text instead of a reply:
+// "CMD from CLIENT: bare <LF> received;..." (3.9 and later; the reply code is
+// smtpd_forbid_bare_newline_reject_code, which the line does not show).
+bool IsCodelessReject(absl::string_view s) {
+  ConsumeWord(&s);
+  if (!ConsumePrefix(&s, " from ")) return false;
+  size_t client = ParseClientPrefix(s);
+  if (client == 0) return false;
+  s.remove_prefix(client);
+  return absl::StartsWith(s, ": bare <LF> received;");
+}
+
 // "client=CLIENT[, sasl_method=M][, sasl_username=U]..."
 bool ParseClientLine(absl::string_view s, PostfixEvent* ev) {
   size_t client = ParseClientPrefix(s);
@@ -126,6 +140,10 @@ bool ParseClientLine(absl::string_view s, PostfixEvent* ev) {
     size_t comma = s.find(',');
     ev->method = ParseSaslMethod(s.substr(0, comma));
     ev->has_sasl_method = true;
+    s.remove_prefix(comma == absl::string_view::npos ? s.size() : comma);
+    // Postfix writes sasl_username= only after sasl_method=; the method is a
+    // mechanism name without commas, so this is the field and not user text.
+    ev->has_sasl_username = absl::StartsWith(s, ", sasl_username=");
   }
   return true;
 }
@@ -149,7 +167,7 @@ void ParseDisconnectStats(absl::string_view s, PostfixEvent* ev) {
 
 // "SASL M authentication failed[: REASON[, sasl_username=U]]" or
 // "SASL M authentication aborted", after "warning: CLIENT: ".
-bool ParseSaslAttempt(absl::string_view s, PostfixEvent* ev) {
+bool ParseSaslAttempt(absl::string_view s, const ReasonRules* rules, PostfixEvent* ev) {
   if (!ConsumePrefix(&s, "SASL ")) return false;
   absl::string_view mech = ConsumeWord(&s);
   if (mech.empty()) return false;
@@ -158,13 +176,13 @@ bool ParseSaslAttempt(absl::string_view s, PostfixEvent* ev) {
     ev->method = ParseSaslMethod(mech);
     absl::string_view reason;
     if (ConsumePrefix(&s, ":")) {
-      reason = s;
+      reason = absl::StripLeadingAsciiWhitespace(s);
       size_t user = reason.find(", sasl_username=");
       if (user != absl::string_view::npos) reason = reason.substr(0, user);
     } else if (!s.empty() && !absl::StartsWith(s, ", sasl_username=")) {
       return false;
     }
-    ev->reason = ClassifyFailedReason(reason);
+    ev->reason = ClassifyFailedReasonWithRules(reason, rules);
     return true;
   }
   if (ConsumePrefix(&s, " authentication aborted")) {
@@ -177,8 +195,46 @@ bool ParseSaslAttempt(absl::string_view s, PostfixEvent* ev) {
   return false;
 }
 
-void ParseSmtpdWarning(absl::string_view s, PostfixEvent* ev) {
-  ev->type = EventType::kIgnored;  // warnings are free-form; most are noise
+struct LimitWarning {
+  absl::string_view text;
+  ClientLimit limit;
+};
+
+// smtpd.c's anvil-driven warnings, before ": N from CLIENT for service S".
+constexpr LimitWarning kLimitWarnings[] = {
+    {"Connection concurrency limit exceeded: ", ClientLimit::kConnectionCount},
+    {"Connection rate limit exceeded: ", ClientLimit::kConnectionRate},
+    {"Message delivery request rate limit exceeded: ", ClientLimit::kMessageRate},
+    {"Recipient address rate limit exceeded: ", ClientLimit::kRecipientRate},
+    {"New TLS session rate limit exceeded: ", ClientLimit::kNewtlsRate},
+    {"AUTH command rate limit exceeded: ", ClientLimit::kAuthRate},
+};
+
+// "<X> limit exceeded: N from CLIENT for service S"
+bool ParseLimitWarning(absl::string_view s, PostfixEvent* ev) {
+  for (const LimitWarning& w : kLimitWarnings) {
+    if (!ConsumePrefix(&s, w.text)) continue;
+    int64_t n;
+    if (!ConsumeNumber(&s, &n, 9) || !ConsumePrefix(&s, " from ")) return false;
+    size_t client = ParseClientPrefix(s);
+    if (client == 0) return false;
+    s.remove_prefix(client);
+    // The service is master.cf's name: one word, and the line's end.
+    if (!ConsumePrefix(&s, " for service ") || s.empty() ||
+        s.find(' ') != absl::string_view::npos) {
+      return false;
+    }
+    ev->type = EventType::kClientLimitExceeded;
+    ev->client_limit = w.limit;
+    ev->number = n;
+    ev->limit_service = s;
+    return true;
+  }
+  return false;
+}
+
+// Leaves ev->type alone when it recognises nothing (the caller decides).
+void ParseSmtpdWarning(absl::string_view s, const ReasonRules* rules, PostfixEvent* ev) {
   absl::string_view text = s;
   if (ConsumePrefix(&text, "SASL authentication failure: ") ||
       ConsumePrefix(&text, "SASL authentication problem: ")) {
@@ -201,13 +257,12 @@ void ParseSmtpdWarning(absl::string_view s, PostfixEvent* ev) {
     ev->reason = ClassifyCompanionText(s, &ev->backend_connect_error);
     return;
   }
+  if (ParseLimitWarning(s, ev)) return;
   size_t client = ParseClientPrefix(s);
   if (client == 0) return;
   absl::string_view rest = s.substr(client);
   if (!ConsumePrefix(&rest, ": ")) return;
-  if (absl::StartsWith(rest, "SASL ")) {
-    if (!ParseSaslAttempt(rest, ev)) ev->type = EventType::kUnrecognized;
-  }
+  if (absl::StartsWith(rest, "SASL ")) ParseSaslAttempt(rest, rules, ev);
 }
 
 // smtpd lines that are understood and of no interest to these metrics.
@@ -230,8 +285,15 @@ constexpr absl::string_view kSmtpdNoisePrefixes[] = {
     "TLS SNI ",
 };
 
-void ParseSmtpd(absl::string_view msg, PostfixEvent* ev) {
-  ev->type = EventType::kUnrecognized;
+// The end of every smtpd path that recognised nothing: a line smtpd is known
+// to write is noise, anything else is format drift.
+void IgnoreIfKnown(absl::string_view msg, PostfixEvent* ev) {
+  if (ev->type == EventType::kUnrecognized && IsKnownSmtpdLine(msg)) {
+    ev->type = EventType::kIgnored;
+  }
+}
+
+void ParseSmtpdLine(absl::string_view msg, const ReasonRules* rules, PostfixEvent* ev) {
   absl::string_view s = msg;
   if (ConsumePrefix(&s, "connect from ")) {
     if (ParseClientPrefix(s) != 0) ev->type = EventType::kConnect;
@@ -245,7 +307,7 @@ void ParseSmtpd(absl::string_view msg, PostfixEvent* ev) {
     return;
   }
   if (ConsumePrefix(&s, "warning: ")) {
-    ParseSmtpdWarning(s, ev);
+    ParseSmtpdWarning(s, rules, ev);
     return;
   }
   if (ConsumePrefix(&s, "fatal: ")) {
@@ -265,7 +327,7 @@ void ParseSmtpd(absl::string_view msg, PostfixEvent* ev) {
       return;
     }
     if (ConsumePrefix(&q, "reject: ")) {
-      ParseRejectTail(q, ev);
+      if (!ParseRejectTail(q, ev) && IsCodelessReject(q)) ev->type = EventType::kIgnored;
       return;
     }
     if (ConsumePrefix(&q, "milter-reject: ")) {
@@ -288,6 +350,12 @@ void ParseSmtpd(absl::string_view msg, PostfixEvent* ev) {
       return;
     }
   }
+}
+
+void ParseSmtpd(absl::string_view msg, const ReasonRules* rules, PostfixEvent* ev) {
+  ev->type = EventType::kUnrecognized;
+  ParseSmtpdLine(msg, rules, ev);
+  IgnoreIfKnown(msg, ev);
 }
 
 void ParseAnvil(absl::string_view s, PostfixEvent* ev) {
@@ -330,6 +398,48 @@ void ParseMaster(absl::string_view s, PostfixEvent* ev) {
   }
 }
 
+// The smtp/lmtp delivery agents' failures to authenticate to a relay
+// (smtp_sasl_glue.c, smtp_sasl_proto.c). The text is the DSN reason; it is
+// logged alone (as a warning, or as "QUEUEID: TEXT" when another MX is tried
+// next) or inside a delivery record's "status=deferred|bounced (TEXT)".
+bool IsSmtpSaslFailureText(absl::string_view s) {
+  return absl::StartsWith(s, "SASL authentication failed; ") ||
+         absl::StartsWith(s, "SASL authentication failed: ") ||
+         absl::StartsWith(s, "SASL [CACHED] authentication failed; ");
+}
+
+// "QUEUEID: to=<...>, relay=..., ..., dsn=X.Y.Z, status=deferred|bounced (TEXT)".
+// The first ", dsn=" is taken: a recipient address can hold that text, but
+// Postfix logs addresses in external (quoted) form since 3.5, and the relay
+// reply after the status is the relay's text, not the sender's.
+bool IsSmtpSaslDeliveryStatus(absl::string_view s) {
+  if (!ConsumePrefix(&s, "to=<")) return false;
+  size_t dsn = s.find(", dsn=");
+  if (dsn == absl::string_view::npos) return false;
+  s.remove_prefix(dsn + 6);
+  ConsumeWord(&s);  // "X.Y.Z," ends at the next space
+  if (!ConsumePrefix(&s, " status=deferred (") && !ConsumePrefix(&s, " status=bounced (")) {
+    return false;
+  }
+  return IsSmtpSaslFailureText(s);
+}
+
+void ParseSmtpClient(absl::string_view s, PostfixEvent* ev) {
+  ev->type = EventType::kIgnored;
+  ConsumePrefix(&s, "warning: ");
+  absl::string_view q = s;
+  if (ConsumeQueueId(&q)) {
+    ev->queue_id = s.substr(0, s.size() - q.size() - 2);
+    s = q;
+  }
+  if (IsSmtpSaslFailureText(s)) {
+    ev->type = EventType::kSmtpSaslFailure;
+  } else if (IsSmtpSaslDeliveryStatus(s)) {
+    ev->type = EventType::kSmtpSaslFailure;
+    ev->in_delivery_status = true;
+  }
+}
+
 }  // namespace
 
 size_t ParseClientPrefix(absl::string_view s) {
@@ -360,11 +470,13 @@ size_t ParseClientPrefix(absl::string_view s) {
   return i;
 }
 
-PostfixEvent ParsePostfix(const LogRecord& record) {
+PostfixEvent ParsePostfix(const LogRecord& record, const ReasonRules* rules) {
   PostfixEvent ev;
   absl::string_view d = record.daemon;
   if (d == "smtpd") {
-    ParseSmtpd(record.message, &ev);
+    ParseSmtpd(record.message, rules, &ev);
+  } else if (d == "smtp" || d == "lmtp") {
+    ParseSmtpClient(record.message, &ev);
   } else if (d == "anvil") {
     ParseAnvil(record.message, &ev);
   } else if (d == "master") {

@@ -21,6 +21,11 @@ using R = FailureReason;
 // exactly or as a prefix, never as a substring: the text after a prefix may
 // hold client-chosen data.
 constexpr Rule kFailedRules[] = {
+    // The wording that operators' triage guides use, whatever backend says it.
+    {Match::kExact, "Invalid user name or authentication type", R::kBadCredentials},
+    {Match::kExact, "Unknown user or password incorrect", R::kUnknownAccount},
+    {Match::kExact, "Authentication not available", R::kAuthUnavailable},
+    {Match::kExact, "Authentication mechanism not available", R::kMechanismUnsupported},
     {Match::kExact, "authentication failure", R::kBadCredentials},
     {Match::kExact, "Password verification failed", R::kBadCredentials},
     {Match::kExact, "login incorrect", R::kBadCredentials},
@@ -58,6 +63,66 @@ constexpr Rule kFailedRules[] = {
     {Match::kPrefix, "Invalid base64 data in ", R::kProtocolError},
     {Match::kExact, "Unexpected continuation", R::kProtocolError},
 };
+
+// strerror() texts (glibc, plus musl's where they differ): a reason that is
+// nothing but an errno text comes from a failed socket or file operation of
+// the SASL backend (saslauthd, a Dovecot socket), never from a credential
+// check.
+constexpr absl::string_view kErrnoTexts[] = {
+    "Operation not permitted", "No such file or directory", "No such process",
+    "Interrupted system call", "Input/output error", "No such device or address",
+    "Argument list too long", "Exec format error", "Bad file descriptor", "No child processes",
+    "Resource temporarily unavailable", "Cannot allocate memory", "Permission denied",
+    "Bad address", "Block device required", "Device or resource busy", "File exists",
+    "Invalid cross-device link", "No such device", "Not a directory", "Is a directory",
+    "Invalid argument", "Too many open files in system", "Too many open files",
+    "Inappropriate ioctl for device", "Text file busy", "File too large",
+    "No space left on device", "Illegal seek", "Read-only file system", "Too many links",
+    "Broken pipe", "Numerical argument out of domain", "Numerical result out of range",
+    "Resource deadlock avoided", "File name too long", "No locks available",
+    "Function not implemented", "Directory not empty", "Too many levels of symbolic links",
+    "No message of desired type", "Identifier removed", "Channel number out of range",
+    "Level 2 not synchronized", "Level 3 halted", "Level 3 reset", "Link number out of range",
+    "Protocol driver not attached", "No CSI structure available", "Level 2 halted",
+    "Invalid exchange", "Invalid request descriptor", "Exchange full", "No anode",
+    "Invalid request code", "Invalid slot", "Bad font file format", "Device not a stream",
+    "No data available", "Timer expired", "Out of streams resources",
+    "Machine is not on the network", "Package not installed", "Object is remote",
+    "Link has been severed", "Advertise error", "Srmount error", "Communication error on send",
+    "Protocol error", "Multihop attempted", "RFS specific error", "Bad message",
+    "Value too large for defined data type", "Name not unique on network",
+    "File descriptor in bad state", "Remote address changed",
+    "Can not access a needed shared library", "Accessing a corrupted shared library",
+    ".lib section in a.out corrupted", "Attempting to link in too many shared libraries",
+    "Cannot exec a shared library directly",
+    "Invalid or incomplete multibyte or wide character",
+    "Interrupted system call should be restarted", "Streams pipe error", "Too many users",
+    "Socket operation on non-socket", "Destination address required", "Message too long",
+    "Protocol wrong type for socket", "Protocol not available", "Protocol not supported",
+    "Socket type not supported", "Operation not supported", "Protocol family not supported",
+    "Address family not supported by protocol", "Address already in use",
+    "Cannot assign requested address", "Network is down", "Network is unreachable",
+    "Network dropped connection on reset", "Software caused connection abort",
+    "Connection reset by peer", "No buffer space available",
+    "Transport endpoint is already connected", "Transport endpoint is not connected",
+    "Cannot send after transport endpoint shutdown", "Too many references: cannot splice",
+    "Connection timed out", "Connection refused", "Host is down", "No route to host",
+    "Operation already in progress", "Operation now in progress", "Stale file handle",
+    "Structure needs cleaning", "Not a XENIX named type file", "No XENIX semaphores available",
+    "Is a named type file", "Remote I/O error", "Disk quota exceeded", "No medium found",
+    "Wrong medium type", "Operation canceled", "Required key not available", "Key has expired",
+    "Key has been revoked", "Key was rejected by service", "Owner died",
+    "State not recoverable", "Operation not possible due to RF-kill",
+    "Memory page has hardware error", "Operation timed out", "Host is unreachable", "I/O error",
+    "Out of memory",
+};
+
+bool IsErrnoText(absl::string_view s) {
+  for (absl::string_view e : kErrnoTexts) {
+    if (s == e) return true;
+  }
+  return false;
+}
 
 // Texts of Cyrus companion lines ("SASL authentication failure|problem: T").
 // `connect` marks the ones that mean the backend could not be reached.
@@ -127,6 +192,7 @@ FailureReason ClassifyFailedReason(absl::string_view reason) {
   for (const Rule& rule : kFailedRules) {
     if (Matches(rule.match, reason, rule.text)) return rule.reason;
   }
+  if (IsErrnoText(reason)) return R::kBackendUnavailable;
   if (IsBase64Only(reason)) return R::kBadCredentials;
   return R::kOther;
 }

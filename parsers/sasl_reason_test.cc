@@ -30,12 +30,33 @@ TEST(SaslReason, FailedLineReasons) {
       {"encryption needed to use mechanism", R::kAuthUnavailable},
       {"user not found", R::kUnknownAccount},
       {"undefined error!", R::kOther},
-      {"Unknown user or password incorrect", R::kOther},
+      // Wording of operators' triage guides.
+      {"Invalid user name or authentication type", R::kBadCredentials},
+      {"Unknown user or password incorrect", R::kUnknownAccount},
+      {"Authentication not available", R::kAuthUnavailable},
+      {"Authentication mechanism not available", R::kMechanismUnsupported},
       // Not base64: a space, or '=' in the middle.
       {"abc def", R::kOther},
       {"ab=cd", R::kOther},
   };
   for (const Case& c : cases) EXPECT_EQ(ClassifyFailedReason(c.text), c.want) << c.text;
+}
+
+TEST(SaslReason, ErrnoTextsAreBackendUnavailable) {
+  for (const char* text : {"No such file or directory", "Connection refused", "Permission denied",
+                           "Connection timed out", "Connection reset by peer",
+                           "Resource temporarily unavailable", "Broken pipe",
+                           "Network is unreachable", "No route to host", "Operation timed out"}) {
+    EXPECT_EQ(ClassifyFailedReason(text), R::kBackendUnavailable) << text;
+  }
+  // Only the whole reason: an errno text inside other text is not one.
+  EXPECT_EQ(ClassifyFailedReason("user said Connection refused"), R::kOther);
+}
+
+TEST(SaslReason, RateLimitedHasItsLabel) {
+  EXPECT_EQ(FailureReasonLabel(R::kRateLimited), "rate_limited");
+  EXPECT_EQ(FailureReasonLabel(R::kUnspecified), "unspecified");
+  EXPECT_EQ(FailureReasonLabel(R::kOther), "other");
 }
 
 TEST(SaslReason, CompanionTexts) {

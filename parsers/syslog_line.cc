@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 
@@ -53,6 +54,70 @@ int64_t ReadFraction(absl::string_view* rest) {
   return micros;
 }
 
+// A decimal pid of 1 to 18 digits.
+bool ParsePid(absl::string_view s, int64_t* pid) {
+  if (s.empty() || s.size() > 18) return false;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *pid = v;
+  return true;
+}
+
+bool ConsumePrefixChar(absl::string_view* s, char c) {
+  if (s->empty() || (*s)[0] != c) return false;
+  s->remove_prefix(1);
+  return true;
+}
+
+// RFC 5424 NILVALUE "-" followed by the field separator.
+bool ConsumeNil(absl::string_view* s) {
+  if (s->size() < 2 || (*s)[0] != '-' || (*s)[1] != ' ') return false;
+  s->remove_prefix(1);
+  return true;
+}
+
+// " FIELD": a space and a non-empty token of printable US-ASCII.
+bool ConsumeField(absl::string_view* s, absl::string_view* field) {
+  if (!ConsumePrefixChar(s, ' ')) return false;
+  size_t i = 0;
+  while (i < s->size() && (*s)[i] > ' ' && (*s)[i] < 127) ++i;
+  if (i == 0) return false;
+  *field = s->substr(0, i);
+  s->remove_prefix(i);
+  return true;
+}
+
+// STRUCTURED-DATA: "-" or one or more "[SD-ID PARAM=\"VALUE\"...]". Inside a
+// quoted value '\' escapes '"', '\' and ']'.
+bool SkipStructuredData(absl::string_view* s) {
+  if (ConsumePrefixChar(s, '-')) return true;
+  if (s->empty() || (*s)[0] != '[') return false;
+  while (!s->empty() && (*s)[0] == '[') {
+    size_t i = 1;
+    bool quoted = false;
+    for (; i < s->size(); ++i) {
+      char c = (*s)[i];
+      if (quoted) {
+        if (c == '\\') {
+          ++i;
+        } else if (c == '"') {
+          quoted = false;
+        }
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == ']') {
+        break;
+      }
+    }
+    if (i >= s->size()) return false;
+    s->remove_prefix(i + 1);
+  }
+  return true;
+}
+
 }  // namespace
 
 SyslogLineParser::SyslogLineParser(const Options& options) : options_(options) {
@@ -62,24 +127,31 @@ SyslogLineParser::SyslogLineParser(const Options& options) : options_(options) {
 }
 
 bool SyslogLineParser::ParseBsdTimestamp(absl::string_view* rest, int64_t* micros) {
-  // "Mmm dd hh:mm:ss" is exactly 15 characters; the day may be space-padded.
+  // "Mmm dd hh:mm:ss": the day is two digits (postlogd's "%b %d" pads it
+  // with a zero), space-padded ("Aug  3", syslog(3)) or not padded at all
+  // ("Aug 3", some daemons and templates): 14 or 15 characters.
   absl::string_view s = *rest;
-  if (s.size() < 16) return false;
+  if (s.size() < 15) return false;
+  size_t len = (s[4] != ' ' && s[5] == ' ') ? 14 : 15;
   int64_t seconds;
-  if (cache_valid_ && std::memcmp(cached_stamp_, s.data(), 15) == 0) {
+  if (cache_valid_ && cached_len_ == len && std::memcmp(cached_stamp_, s.data(), len) == 0) {
     seconds = cached_seconds_;
   } else {
     int month = MonthNumber(s.substr(0, 3));
     if (month == 0 || s[3] != ' ') return false;
     int day;
-    if (s[4] == ' ') {
+    size_t time_at = len - 8;  // "hh:mm:ss"
+    if (len == 14) {
+      if (!ReadDigits(s, 4, 1, &day)) return false;
+    } else if (s[4] == ' ') {
       if (!ReadDigits(s, 5, 1, &day)) return false;
     } else if (!ReadDigits(s, 4, 2, &day)) {
       return false;
     }
     int hh, mm, ss;
-    if (s[6] != ' ' || !ReadDigits(s, 7, 2, &hh) || s[9] != ':' || !ReadDigits(s, 10, 2, &mm) ||
-        s[12] != ':' || !ReadDigits(s, 13, 2, &ss)) {
+    if (s[time_at - 1] != ' ' || !ReadDigits(s, time_at, 2, &hh) || s[time_at + 2] != ':' ||
+        !ReadDigits(s, time_at + 3, 2, &mm) || s[time_at + 5] != ':' ||
+        !ReadDigits(s, time_at + 6, 2, &ss)) {
       return false;
     }
     if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60) return false;
@@ -99,11 +171,12 @@ bool SyslogLineParser::ParseBsdTimestamp(absl::string_view* rest, int64_t* micro
     absl::Time t =
         absl::FromCivil(absl::CivilSecond(year_, month, day, hh, mm, ss), options_.bsd_time_zone);
     seconds = absl::ToUnixSeconds(t);
-    std::memcpy(cached_stamp_, s.data(), 15);
+    std::memcpy(cached_stamp_, s.data(), len);
+    cached_len_ = len;
     cached_seconds_ = seconds;
     cache_valid_ = true;
   }
-  rest->remove_prefix(15);
+  rest->remove_prefix(len);
   int64_t frac = ReadFraction(rest);
   *micros = seconds * 1000000 + frac;
   return true;
@@ -147,16 +220,62 @@ bool SyslogLineParser::ParseRfc3339Timestamp(absl::string_view* rest, int64_t* m
 }
 
 SyslogLineParser::Result SyslogLineParser::Parse(absl::string_view line, LogRecord* record) {
-  absl::string_view rest = line;
+  // One look at the first byte picks the form; each form is then read left
+  // to right without backtracking.
+  if (line.empty()) return Result::kMalformed;
+  char first = line[0];
+  if (first == '<') return ParseWithPri(line, record);
   int64_t micros = 0;
-  bool ok = !rest.empty() && absl::ascii_isdigit(rest[0]) ? ParseRfc3339Timestamp(&rest, &micros)
-                                                          : ParseBsdTimestamp(&rest, &micros);
-  if (!ok || rest.empty() || rest[0] != ' ') return Result::kMalformed;
+  absl::string_view rest = line;
+  bool ok = false;
+  if (absl::ascii_isdigit(first)) {
+    ok = ParseRfc3339Timestamp(&rest, &micros);
+  } else if (absl::ascii_isupper(first)) {
+    ok = ParseBsdTimestamp(&rest, &micros);
+  }
+  if (!ok) return Result::kMalformed;
+  return ParseHostTagMessage(rest, micros, record);
+}
+
+SyslogLineParser::Result SyslogLineParser::ParseWithPri(absl::string_view line,
+                                                        LogRecord* record) {
+  // "<PRI>": 1 to 3 digits, at most 191 (facility 23, severity 7).
+  size_t close = line.find('>');
+  if (close < 2 || close > 4 || close == absl::string_view::npos) return Result::kMalformed;
+  int pri = 0;
+  if (!ReadDigits(line, 1, close - 1, &pri) || pri > 191) return Result::kMalformed;
+  absl::string_view rest = line.substr(close + 1);
+  // RFC 5424 puts a version ("1") and a space right after PRI; RFC 3164 a
+  // timestamp.
+  if (rest.size() >= 2 && rest[0] >= '1' && rest[0] <= '9' && rest[1] == ' ') {
+    return ParseRfc5424(rest.substr(2), record);
+  }
+  int64_t micros = 0;
+  bool ok = false;
+  if (!rest.empty() && absl::ascii_isdigit(rest[0])) {
+    ok = ParseRfc3339Timestamp(&rest, &micros);
+  } else if (!rest.empty() && absl::ascii_isupper(rest[0])) {
+    ok = ParseBsdTimestamp(&rest, &micros);
+  }
+  if (!ok) return Result::kMalformed;
+  return ParseHostTagMessage(rest, micros, record);
+}
+
+SyslogLineParser::Result SyslogLineParser::ParseHostTagMessage(absl::string_view rest,
+                                                               int64_t micros,
+                                                               LogRecord* record) {
+  if (rest.empty() || rest[0] != ' ') return Result::kMalformed;
   rest.remove_prefix(1);
-  // Host name: one token.
+  // Host name: one token. A program writing to /dev/log sends no host; its
+  // first token is then the tag, which ends in ':' (host names never do).
   size_t sp = rest.find(' ');
-  if (sp == 0 || sp == absl::string_view::npos) return Result::kMalformed;
-  rest.remove_prefix(sp + 1);
+  if (sp == 0) return Result::kMalformed;
+  absl::string_view first = rest.substr(0, sp);
+  bool has_host = first.empty() || first.back() != ':' || first.size() == 1;
+  if (has_host) {
+    if (sp == absl::string_view::npos) return Result::kMalformed;
+    rest.remove_prefix(sp + 1);
+  }
   // Program tag: "ident[pid]: " or "ident: ".
   size_t colon = rest.find(": ");
   if (colon == absl::string_view::npos || colon == 0) {
@@ -172,25 +291,53 @@ SyslogLineParser::Result SyslogLineParser::Parse(absl::string_view line, LogReco
   if (tag.back() == ']') {
     size_t open = tag.rfind('[');
     if (open == absl::string_view::npos || open == 0) return Result::kMalformed;
-    int64_t v = 0;
-    size_t digits = 0;
-    for (size_t i = open + 1; i + 1 < tag.size(); ++i, ++digits) {
-      char c = tag[i];
-      if (c < '0' || c > '9' || digits >= 18) return Result::kMalformed;
-      v = v * 10 + (c - '0');
-    }
-    if (digits == 0) return Result::kMalformed;
-    pid = v;
+    if (!ParsePid(tag.substr(open + 1, tag.size() - open - 2), &pid)) return Result::kMalformed;
     tag = tag.substr(0, open);
   }
   if (tag.find(' ') != absl::string_view::npos) return Result::kMalformed;
+  absl::string_view message = colon + 2 <= rest.size() ? rest.substr(colon + 2) : absl::string_view();
+  return Finish(micros, tag, pid, message, record);
+}
+
+SyslogLineParser::Result SyslogLineParser::ParseRfc5424(absl::string_view rest,
+                                                        LogRecord* record) {
+  // TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG], with
+  // "-" for a missing field.
+  int64_t micros = 0;
+  if (ConsumeNil(&rest)) {
+    micros = 0;
+  } else if (!ParseRfc3339Timestamp(&rest, &micros)) {
+    return Result::kMalformed;
+  }
+  absl::string_view host, app, procid, msgid;
+  if (!ConsumeField(&rest, &host) || !ConsumeField(&rest, &app) ||
+      !ConsumeField(&rest, &procid) || !ConsumeField(&rest, &msgid)) {
+    return Result::kMalformed;
+  }
+  if (!ConsumePrefixChar(&rest, ' ') || !SkipStructuredData(&rest)) return Result::kMalformed;
+  absl::string_view message;
+  if (!rest.empty()) {
+    if (rest[0] != ' ') return Result::kMalformed;
+    message = rest.substr(1);
+    // MSG may start with a UTF-8 byte order mark.
+    if (absl::StartsWith(message, "\xEF\xBB\xBF")) message.remove_prefix(3);
+  }
+  int64_t pid = -1;
+  if (procid != "-" && !ParsePid(procid, &pid)) pid = -1;  // PROCID need not be a number
+  absl::string_view tag = app == "-" ? absl::string_view() : app;
+  return Finish(micros, tag, pid, message, record);
+}
+
+SyslogLineParser::Result SyslogLineParser::Finish(int64_t micros, absl::string_view tag,
+                                                  int64_t pid, absl::string_view message,
+                                                  LogRecord* record) {
   record->timestamp_us = micros;
   absl::string_view syslog_name, daemon;
   if (!SplitPostfixIdentifier(tag, &syslog_name, &daemon)) return Result::kOther;
   record->syslog_name = syslog_name;
   record->daemon = daemon;
   record->pid = pid;
-  record->message = colon + 2 <= rest.size() ? rest.substr(colon + 2) : absl::string_view();
+  record->message = message;
   return Result::kPostfix;
 }
 

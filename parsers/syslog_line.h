@@ -1,9 +1,22 @@
 // SyslogLineParser: frames one text log line into a LogRecord.
 //
-// Accepted shapes (the prefix Postfix, rsyslog, syslog-ng and postlogd write):
-//   Jul  5 12:43:39 host postfix/smtpd[123]: message           (BSD, local time)
-//   Jul  5 12:43:39.123456 host postfix/smtpd[123]: message    (postlogd fractions)
-//   2024-07-05T12:43:39.123456+02:00 host postfix/smtpd[123]: message  (RFC 3339)
+// Accepted shapes (what syslog(3), rsyslog, syslog-ng, journald forwarding and
+// Postfix's postlogd write), told apart by the first byte:
+//   Jul  5 12:43:39 host postfix/smtpd[123]: message      BSD, local time; the
+//   Jul 5 12:43:39 ... / Jul 05 12:43:39 ...              day space-, un- or
+//                                                         zero-padded (postlogd)
+//   Jul  5 12:43:39.123456 host postfix/smtpd[123]: message   fractions
+//   2024-07-05T12:43:39.123456+02:00 host postfix/smtpd[123]: message
+//                                                   RFC 3339 (Z, offset, fraction)
+//   <22>Jul  5 12:43:39 host postfix/smtpd[123]: message  RFC 3164 with PRI
+//   <22>Jul  5 12:43:39 postfix/smtpd[123]: message       ... without a host
+//                                                         (a program's /dev/log)
+//   <22>1 2024-07-05T12:43:39Z host postfix/smtpd 123 - [sd] message
+//                     RFC 5424: "-" for a missing field, SD elements skipped
+//                     (escapes honoured), an optional BOM before MSG; APP-NAME
+//                     is the tag and PROCID the pid.
+// A line with no host is recognised by its first token ending in ':' (a tag
+// such as "postfix/smtpd[123]:"; host names never end in ':').
 // BSD timestamps carry no year. The year starts at Options::initial_year (or
 // the current year, stepped back when that would put the line in the future)
 // and moves forward when the month goes back (December -> January).
@@ -47,12 +60,19 @@ class SyslogLineParser {
  private:
   bool ParseBsdTimestamp(absl::string_view* rest, int64_t* micros);
   bool ParseRfc3339Timestamp(absl::string_view* rest, int64_t* micros);
+  Result ParseWithPri(absl::string_view line, LogRecord* record);
+  Result ParseRfc5424(absl::string_view rest, LogRecord* record);
+  // " [host ]tag[pid]: message" after a 3164-style timestamp.
+  Result ParseHostTagMessage(absl::string_view rest, int64_t micros, LogRecord* record);
+  Result Finish(int64_t micros, absl::string_view tag, int64_t pid, absl::string_view message,
+                LogRecord* record);
 
   Options options_;
   int year_ = 0;
   int last_month_ = 0;
   // Cache of the last BSD "Mmm dd hh:mm:ss" string and its value in seconds.
   char cached_stamp_[15] = {};
+  size_t cached_len_ = 0;
   int64_t cached_seconds_ = 0;
   bool cache_valid_ = false;
 };

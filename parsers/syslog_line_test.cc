@@ -94,6 +94,83 @@ TEST(SyslogLine, OtherProgramsAreNotPostfix) {
   EXPECT_EQ(p.Parse("Jul  5 12:43:39 h kernel: [1.0] x", &r), SyslogLineParser::Result::kOther);
 }
 
+// Every header form, one row each: the same Postfix line must come out.
+TEST(SyslogLine, HeaderForms) {
+  struct Case {
+    const char* name;
+    std::string line;
+    int64_t want_us;
+    int64_t want_pid;
+  } cases[] = {
+      {"bsd_space_padded_day", "Aug  3 15:30:49 mx postfix/smtpd[123]: connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49), 123},
+      {"bsd_unpadded_day", "Aug 3 15:30:49 mx postfix/smtpd[123]: connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49), 123},
+      {"bsd_two_digit_day", "Aug 13 15:30:49 mx postfix/smtpd[123]: connect from a[192.0.2.1]",
+       Micros(2024, 8, 13, 15, 30, 49), 123},
+      {"postlogd_zero_padded_day", "Aug 03 15:30:49 mx postfix/smtpd[123]: connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49), 123},
+      {"rfc3339_z", "2024-08-03T15:30:49Z mx postfix/smtpd[123]: connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49), 123},
+      {"rfc3339_offset", "2024-08-03T17:30:49+02:00 mx postfix/smtpd[123]: connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49), 123},
+      {"rfc3339_fraction",
+       "2024-08-03T15:30:49.5Z mx postfix/smtpd[123]: connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49) + 500000, 123},
+      {"rfc3164_pri", "<22>Aug  3 15:30:49 mx postfix/smtpd[123]: connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49), 123},
+      {"rfc3164_pri_no_host", "<22>Aug  3 15:30:49 postfix/smtpd[123]: connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49), 123},
+      {"rfc3164_pri_unpadded_no_host", "<2>Aug 3 15:30:49 postfix/smtpd[123]: connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49), 123},
+      {"no_host_without_pri", "Aug  3 15:30:49 postfix/smtpd[123]: connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49), 123},
+      {"rfc5424", "<22>1 2024-08-03T15:30:49.000001Z mx postfix/smtpd 123 - - connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49) + 1, 123},
+      {"rfc5424_sd_and_bom",
+       "<22>1 2024-08-03T17:30:49+02:00 mx.example postfix/smtpd 123 ID47 "
+       "[exampleSDID@32473 iut=\"3\" eventSource=\"App\\\"]lication\\\\\"][x@1 a=\"]\"] "
+       "\xEF\xBB\xBF" "connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49), 123},
+      {"rfc5424_nil_fields", "<22>1 - - postfix/smtpd - - - connect from a[192.0.2.1]", 0, -1},
+  };
+  for (const Case& c : cases) {
+    SyslogLineParser p(Utc(2024));
+    LogRecord r;
+    ASSERT_EQ(p.Parse(c.line, &r), SyslogLineParser::Result::kPostfix) << c.name;
+    EXPECT_EQ(r.timestamp_us, c.want_us) << c.name;
+    EXPECT_EQ(r.pid, c.want_pid) << c.name;
+    EXPECT_EQ(r.syslog_name, "postfix") << c.name;
+    EXPECT_EQ(r.daemon, "smtpd") << c.name;
+    EXPECT_EQ(r.message, "connect from a[192.0.2.1]") << c.name;
+  }
+}
+
+TEST(SyslogLine, Rfc5424OtherAppAndEmptyMessage) {
+  SyslogLineParser p(Utc(2024));
+  LogRecord r;
+  EXPECT_EQ(p.Parse("<30>1 2024-08-03T15:30:49Z mx dovecot 77 - - auth: x", &r),
+            SyslogLineParser::Result::kOther);
+  EXPECT_EQ(r.timestamp_us, Micros(2024, 8, 3, 15, 30, 49));
+  ASSERT_EQ(p.Parse("<22>1 2024-08-03T15:30:49Z mx postfix/submission/smtpd 9 - -", &r),
+            SyslogLineParser::Result::kPostfix);
+  EXPECT_EQ(r.syslog_name, "postfix/submission");
+  EXPECT_EQ(r.message, "");
+}
+
+TEST(SyslogLine, UnpaddedDayKeepsYearInference) {
+  SyslogLineParser p(Utc(2023));
+  LogRecord r;
+  ASSERT_EQ(p.Parse("Dec 31 23:59:59 h postfix/smtpd[1]: a", &r), SyslogLineParser::Result::kPostfix);
+  ASSERT_EQ(p.Parse("Jan 1 00:00:01 h postfix/smtpd[1]: b", &r), SyslogLineParser::Result::kPostfix);
+  EXPECT_EQ(r.timestamp_us, Micros(2024, 1, 1, 0, 0, 1));
+  // The cache must not confuse a 14-byte stamp with a 15-byte one.
+  ASSERT_EQ(p.Parse("Jan 1 00:00:01 h postfix/smtpd[1]: b", &r), SyslogLineParser::Result::kPostfix);
+  EXPECT_EQ(r.timestamp_us, Micros(2024, 1, 1, 0, 0, 1));
+  ASSERT_EQ(p.Parse("Jan 11 00:00:01 h postfix/smtpd[1]: b", &r), SyslogLineParser::Result::kPostfix);
+  EXPECT_EQ(r.timestamp_us, Micros(2024, 1, 11, 0, 0, 1));
+}
+
 TEST(SyslogLine, MalformedLines) {
   SyslogLineParser p(Utc(2024));
   LogRecord r;
@@ -107,6 +184,12 @@ TEST(SyslogLine, MalformedLines) {
            "Jan  1 00:00:34 mx1 :",
            "Jan  1 00:00:34 mx1 : x",
            absl::string_view("Jul  5 12:43:39 h postfix/smtpd[1\0]: m", 36),
+           // PRI out of range or unterminated; RFC 5424 with a broken field.
+           "<192>Jul  5 12:43:39 h postfix/smtpd[1]: m", "<22 Jul  5 12:43:39 h postfix/smtpd[1]: m",
+           "<>Jul  5 12:43:39 h postfix/smtpd[1]: m", "<22>garbage",
+           "<22>1 2024-08-03T15:30:49Z mx postfix/smtpd 1 - [unterminated m",
+           "<22>1 2024-08-03T15:30:49Z mx postfix/smtpd", "<22>1 notatime mx postfix/smtpd 1 - - m",
+           "Jul 5 12:43 h postfix/smtpd[1]: m",
        }) {
     EXPECT_EQ(p.Parse(bad, &r), SyslogLineParser::Result::kMalformed) << bad;
   }
