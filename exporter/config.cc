@@ -1,5 +1,6 @@
 #include "exporter/config.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/strings/ascii.h"
@@ -100,6 +101,14 @@ void OptionSet::AddEnum(std::string name, std::string* target, std::vector<std::
   Add(std::move(name), Kind::kEnum, target, std::move(help), *target).allowed = std::move(allowed);
 }
 
+void OptionSet::AddMappingList(std::string name, std::vector<Mapping>* target,
+                               std::vector<std::string> keys, std::string help,
+                               MappingValidator validate) {
+  Option& o = Add(std::move(name), Kind::kMappingList, target, std::move(help), "");
+  o.allowed = std::move(keys);
+  o.validate_mapping = std::move(validate);
+}
+
 OptionSet::Option* OptionSet::Find(absl::string_view name) {
   for (Option& o : options_) {
     if (o.name == name) return &o;
@@ -149,6 +158,8 @@ absl::Status OptionSet::Set(Option* o, absl::string_view value, bool append,
       o->set_integer(n);
       return absl::OkStatus();
     }
+    case Kind::kMappingList:
+      return absl::InvalidArgumentError(absl::StrCat(where, ": can only be set in a config file"));
     case Kind::kEnum:
       for (const std::string& a : o->allowed) {
         if (a == value) {
@@ -282,6 +293,11 @@ absl::Status OptionSet::LoadYamlFile(const std::string& path) {
         }
         continue;
       }
+      if (o->kind == Kind::kMappingList) {
+        absl::Status st = SetMappingList(o, v, path, key);
+        if (!st.ok()) return st;
+        continue;
+      }
       if (!v.IsScalar()) {
         return absl::InvalidArgumentError(absl::StrCat(where, ": want a single value"));
       }
@@ -291,6 +307,40 @@ absl::Status OptionSet::LoadYamlFile(const std::string& path) {
     return absl::OkStatus();
   };
   return walk(root, "");
+}
+
+absl::Status OptionSet::SetMappingList(Option* o, const YAML::Node& list, const std::string& path,
+                                       const std::string& key) {
+  auto error = [&](const YAML::Node& n, absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ":", n.Mark().line + 1, ": key \"", key, "\": ", what));
+  };
+  if (!list.IsSequence()) return error(list, "want a list of mappings");
+  auto* target = static_cast<std::vector<Mapping>*>(o->target);
+  target->clear();
+  for (const YAML::Node& item : list) {
+    if (!item.IsMap()) return error(item, "each item must be a mapping");
+    Mapping m;
+    for (auto it = item.begin(); it != item.end(); ++it) {
+      const YAML::Node k = it->first;
+      const YAML::Node v = it->second;
+      if (!k.IsScalar() || !v.IsScalar()) return error(item, "keys and values must be strings");
+      if (std::find(o->allowed.begin(), o->allowed.end(), k.Scalar()) == o->allowed.end()) {
+        return error(k, absl::StrCat("unknown item key \"", k.Scalar(), "\" (want ",
+                                     absl::StrJoin(o->allowed, ", "), ")"));
+      }
+      m[k.Scalar()] = v.Scalar();
+    }
+    for (const std::string& want : o->allowed) {
+      if (!m.count(want)) return error(item, absl::StrCat("item without \"", want, "\""));
+    }
+    if (o->validate_mapping) {
+      absl::Status st = o->validate_mapping(m);
+      if (!st.ok()) return error(item, st.message());
+    }
+    target->push_back(std::move(m));
+  }
+  return absl::OkStatus();
 }
 
 std::string OptionSet::Usage(absl::string_view program) const {
@@ -303,6 +353,9 @@ std::string OptionSet::Usage(absl::string_view program) const {
       case Kind::kInt: arg = "=N"; break;
       case Kind::kBytes: arg = "=SIZE"; break;
       case Kind::kEnum: arg = absl::StrCat("=", absl::StrJoin(o.allowed, "|")); break;
+      case Kind::kMappingList:
+        arg = absl::StrCat(" (config file only: a list of {", absl::StrJoin(o.allowed, ", "), "})");
+        break;
       default: arg = "=VALUE"; break;
     }
     absl::StrAppend(&out, "  --", o.name, arg, "\n      ", o.help);

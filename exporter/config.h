@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+
+namespace YAML {
+class Node;
+}  // namespace YAML
 
 namespace pse {
 
@@ -54,6 +59,19 @@ class OptionSet {
   void AddEnum(std::string name, std::string* target, std::vector<std::string> allowed,
                std::string help);
 
+  // A list of mappings, set only in the config file, each with exactly the
+  // string keys `keys`, e.g.
+  //   sasl:
+  //     reason_rules:
+  //       - {match: "LDAP: invalid credentials", reason: bad_credentials}
+  // `validate` checks one item; its error is reported with the file, line
+  // and key of that item.
+  using Mapping = std::map<std::string, std::string>;
+  using MappingValidator = std::function<absl::Status(const Mapping& item)>;
+  void AddMappingList(std::string name, std::vector<Mapping>* target,
+                      std::vector<std::string> keys, std::string help,
+                      MappingValidator validate = nullptr);
+
   // Parses argv[1..]. Positional arguments are errors.
   absl::Status ParseArgs(int argc, const char* const* argv);
   // Loads a YAML file; options already set on the command line are kept.
@@ -63,7 +81,7 @@ class OptionSet {
   bool WasSet(absl::string_view name) const { return set_on_cli_.contains(name); }
 
  private:
-  enum class Kind { kBool, kString, kStringList, kDuration, kInt, kBytes, kEnum };
+  enum class Kind { kBool, kString, kStringList, kDuration, kInt, kBytes, kEnum, kMappingList };
   struct Option {
     std::string name;
     Kind kind = Kind::kBool;
@@ -75,6 +93,7 @@ class OptionSet {
     std::vector<std::string> allowed;
     Validator validate;
     std::function<void(int64_t)> set_integer;  // kInt, kBytes
+    MappingValidator validate_mapping;         // kMappingList
   };
 
   Option& Add(std::string name, Kind kind, void* target, std::string help,
@@ -83,6 +102,8 @@ class OptionSet {
                   std::function<void(int64_t)> set, int64_t min, int64_t max, std::string help);
 
   Option* Find(absl::string_view name);
+  absl::Status SetMappingList(Option* o, const YAML::Node& list, const std::string& path,
+                              const std::string& key);
   // Sets one value; `where` prefixes error messages ("flag --x" or "file:line: key x").
   absl::Status Set(Option* o, absl::string_view value, bool append, const std::string& where);
 

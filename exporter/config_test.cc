@@ -132,5 +132,40 @@ TEST(Config, YamlErrorsNameFileLineAndKey) {
   EXPECT_FALSE(o.set.LoadYamlFile(path).ok());
 }
 
+TEST(Config, MappingListsComeFromTheFileWithFileLineAndKeyErrors) {
+  std::vector<OptionSet::Mapping> rules;
+  OptionSet set;
+  set.AddMappingList("sasl.reason_rules", &rules, {"match", "reason"}, "h",
+                     [](const OptionSet::Mapping& m) {
+                       return m.at("reason") == "bad_credentials"
+                                  ? absl::OkStatus()
+                                  : absl::InvalidArgumentError("unknown reason");
+                     });
+  std::string path = WriteTemp(
+      "sasl:\n  reason_rules:\n    - match: 'LDAP: invalid'\n      reason: bad_credentials\n"
+      "    - {match: x, reason: bad_credentials}\n");
+  ASSERT_TRUE(set.LoadYamlFile(path).ok());
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].at("match"), "LDAP: invalid");
+
+  path = WriteTemp("sasl:\n  reason_rules:\n    - {match: x, reason: bad_credentials}\n"
+                   "    - {match: y, reason: nonsense}\n");
+  absl::Status st = set.LoadYamlFile(path);
+  EXPECT_EQ(st.message(), path + ":4: key \"sasl.reason_rules\": unknown reason") << st;
+  path = WriteTemp("sasl.reason_rules:\n  - {match: y}\n");
+  st = set.LoadYamlFile(path);
+  EXPECT_NE(st.message().find(path + ":2: key \"sasl.reason_rules\": item without \"reason\""),
+            std::string::npos)
+      << st;
+  path = WriteTemp("sasl.reason_rules:\n  - {match: y, reason: bad_credentials, extra: 1}\n");
+  EXPECT_NE(set.LoadYamlFile(path).message().find("unknown item key \"extra\""),
+            std::string::npos);
+  path = WriteTemp("sasl.reason_rules: just-a-string\n");
+  EXPECT_NE(set.LoadYamlFile(path).message().find("want a list of mappings"), std::string::npos);
+  const char* argv[] = {"prog", "--sasl.reason_rules=x"};
+  EXPECT_NE(set.ParseArgs(2, argv).message().find("can only be set in a config file"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace pse

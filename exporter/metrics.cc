@@ -35,6 +35,8 @@ struct Metrics::Families {
   P::Family<P::Counter>* lost;
   P::Family<P::Counter>* process_limit;
   P::Family<P::Counter>* unrecognized;
+  P::Family<P::Counter>* client_limits;
+  P::Family<P::Counter>* smtp_sasl_failures;
 };
 
 namespace {
@@ -97,6 +99,14 @@ Metrics::Metrics(P::Registry* r, const BuildInfo& build) : registry_(r), fam_(ne
                        "smtpd 'lost connection after X' by SMTP stage X.");
   fam_->process_limit = Counter(&fam_->counters, r, "postfix_master_process_limit_reached_total",
                                 "master 'has reached its process limit' warnings by master.cf service.");
+  fam_->client_limits =
+      Counter(&fam_->counters, r, "postfix_smtpd_client_limit_exceeded_total",
+              "smtpd 'limit exceeded' warnings (clients turned away by smtpd_client_*_limit), "
+              "by limit.");
+  fam_->smtp_sasl_failures =
+      Counter(&fam_->counters, r, "postfix_smtp_sasl_authentication_failures_total",
+              "Postfix's SMTP/LMTP client failing to authenticate to a relay (credentials "
+              "rejected or no common mechanism).");
   fam_->unrecognized = Counter(&fam_->counters, r, "postfix_exporter_smtpd_lines_unrecognized_total",
                                "smtpd lines no parser understood (log format drift).");
 
@@ -155,6 +165,11 @@ Metrics::Service& Metrics::AddService(int label_id, absl::string_view label) {
   for (int r = 0; r < kFailureReasonCount; ++r) {
     Failures(*s, SaslMethod::kUnknown, static_cast<FailureReason>(r));
   }
+  for (int i = 0; i < kClientLimitCount; ++i) {
+    s->client_limits[i] = &fam_->client_limits->Add(
+        {{"service", s->label},
+         {"limit", std::string(ClientLimitLabel(static_cast<ClientLimit>(i)))}});
+  }
   services_[label_id] = std::move(s);
   return *services_[label_id];
 }
@@ -186,6 +201,13 @@ prometheus::Counter& Metrics::Lost(Service& s, SmtpStage stage) {
         {{"service", s.label}, {"after_stage", std::string(SmtpStageLabel(stage))}});
   }
   return *c;
+}
+
+prometheus::Counter& Metrics::SmtpSaslFailures(Service& s) {
+  if (s.smtp_sasl_failures == nullptr) {
+    s.smtp_sasl_failures = &fam_->smtp_sasl_failures->Add({{"service", s.label}});
+  }
+  return *s.smtp_sasl_failures;
 }
 
 prometheus::Counter& Metrics::Rejected(Service& s, uint16_t code) {

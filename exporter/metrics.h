@@ -48,6 +48,7 @@ class Metrics {
     prometheus::Counter* backend_errors;
     prometheus::Counter* relay_denied;
     prometheus::Counter* unrecognized;
+    std::array<prometheus::Counter*, kClientLimitCount> client_limits;
     // The rest are created on first use through the accessors below.
     std::array<std::array<prometheus::Counter*, kFailureReasonCount>, kSaslMethodCount>
         failures{};
@@ -56,10 +57,13 @@ class Metrics {
     std::array<prometheus::Counter*, kSmtpStageCount> lost{};
     // Indexed by reply code - 200 (bounded: 400 codes).
     std::array<prometheus::Counter*, 400> rejected{};
+    // postfix_smtp_sasl_authentication_failures_total: the smtp/lmtp
+    // client of this service failing to authenticate to a relay.
+    prometheus::Counter* smtp_sasl_failures = nullptr;
   };
 
   // Series made for a service when it is first seen (see the budget above).
-  static constexpr int kPreCreatedPerService = 8 + kFailureReasonCount;
+  static constexpr int kPreCreatedPerService = 8 + kFailureReasonCount + kClientLimitCount;
 
   // Most master.cf service names in postfix_master_process_limit_reached_total;
   // further ones share the label value "other".
@@ -83,6 +87,7 @@ class Metrics {
   // `method` absent (no sasl_method= on the client= line) is sasl_method="none".
   prometheus::Counter& Processed(Service& s, bool has_method, SaslMethod method);
   prometheus::Counter& Lost(Service& s, SmtpStage stage);
+  prometheus::Counter& SmtpSaslFailures(Service& s);
   // REQUIRES: 200 <= code <= 599 (the parser guarantees it).
   prometheus::Counter& Rejected(Service& s, uint16_t code);
   prometheus::Counter& ProcessLimitReached(absl::string_view master_service);

@@ -11,7 +11,8 @@ Pipeline::Pipeline(const Options& options, Metrics* metrics)
     : metrics_(metrics),
       framer_(options.syslog),
       state_(options.state, &services_, metrics),
-      future_tolerance_us_(absl::ToInt64Microseconds(options.future_tolerance)) {}
+      future_tolerance_us_(absl::ToInt64Microseconds(options.future_tolerance)),
+      reason_rules_(options.reason_rules) {}
 
 void Pipeline::Advance(int64_t ts) {
   if (ts <= newest_us_) return;
@@ -48,7 +49,7 @@ void Pipeline::OnRecord(const LogRecord& record) {
 
 void Pipeline::Process(const LogRecord& record) {
   Advance(record.timestamp_us);
-  const PostfixEvent event = ParsePostfix(record);
+  const PostfixEvent event = ParsePostfix(record, reason_rules_.get());
   if (event.type == EventType::kIgnored) return;
   state_.Handle(services_.Resolve(record.syslog_name), record.pid, event);
 }

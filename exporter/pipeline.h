@@ -11,6 +11,7 @@
 #define PSE_EXPORTER_PIPELINE_H_
 
 #include <cstdint>
+#include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -20,6 +21,7 @@
 #include "exporter/source.h"
 #include "exporter/state.h"
 #include "exporter/state_file.h"
+#include "parsers/reason_rules.h"
 #include "parsers/syslog_line.h"
 
 namespace pse {
@@ -29,6 +31,9 @@ class Pipeline : public RecordSink {
   struct Options {
     SyslogLineParser::Options syslog;
     SessionState::Options state;
+    // The operator's failure-reason rules (sasl.reason_rules), tried before
+    // the built-in mapping; null: built-in only.
+    std::shared_ptr<const ReasonRules> reason_rules;
     // A line stamped further than this past the wall clock is still counted,
     // but does not move log time: one line from 2099 must not freeze peaks,
     // idle expiry and postfix_exporter_log_last_timestamp_seconds.
@@ -63,6 +68,7 @@ class Pipeline : public RecordSink {
   SessionState state_;
   int64_t newest_us_ = 0;
   const int64_t future_tolerance_us_;
+  const std::shared_ptr<const ReasonRules> reason_rules_;
   // Wall clock + tolerance, refreshed only when a timestamp passes it, so the
   // clock is not read per line.
   int64_t future_limit_us_ = 0;

@@ -152,6 +152,33 @@ void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev
     m.unrecognized->Increment();
     return;
   }
+  if (ev.type == EventType::kSmtpSaslFailure) {
+    if (ev.in_delivery_status && !ev.queue_id.empty()) {
+      std::string& last = smtp_sasl_status_[pid];
+      if (last == ev.queue_id) return;  // another recipient of the same attempt
+      if (smtp_sasl_status_.size() > kMaxSmtpClients) {
+        smtp_sasl_status_.clear();
+        smtp_sasl_status_[pid] = std::string(ev.queue_id);
+      } else {
+        last.assign(ev.queue_id.data(), ev.queue_id.size());
+      }
+    } else {
+      smtp_sasl_status_.erase(pid);
+    }
+    metrics_->SmtpSaslFailures(m).Increment();
+    return;
+  }
+  if (ev.type == EventType::kClientLimitExceeded) {
+    m.client_limits[static_cast<int>(ev.client_limit)]->Increment();
+    // smtpd refuses the AUTH commands that follow, logging nothing more.
+    if (ev.client_limit == ClientLimit::kAuthRate) {
+      auto found = procs_.find(pid);
+      if (found != procs_.end() && found->second->service.name == service.name) {
+        found->second->auth_rate_limited = true;
+      }
+    }
+    return;
+  }
   if (ev.type == EventType::kReject) {
     metrics_->Rejected(m, ev.reply_code).Increment();
     if (ev.relay_denied) m.relay_denied->Increment();
@@ -187,8 +214,9 @@ void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev
         // were already logged and counted; after an eviction (or a start in
         // the middle of a session) deriving them could count some twice.
         if (p->open && failed > p->logged_failures) {
-          FailureReason r = p->aborted_after_auth ? FailureReason::kAborted
-                                                  : FailureReason::kAuthUnavailable;
+          FailureReason r = p->auth_rate_limited    ? FailureReason::kRateLimited
+                             : p->aborted_after_auth ? FailureReason::kAborted
+                                                     : FailureReason::kAuthUnavailable;
           metrics_->Failures(m, SaslMethod::kUnknown, r).Increment(failed - p->logged_failures);
         }
       } else if (p->authenticated) {
@@ -246,13 +274,14 @@ void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev
 //   proc PID SYSLOG_NAME OPEN LAST_SEEN LOGGED_FAILURES FLAGS NOTE_REASON
 //   peak SYSLOG_NAME T:V:END...
 // FLAGS bits: 1 aborted_after_auth, 2 backend_error_pending, 4 has_note,
-// 8 authenticated.
+// 8 authenticated, 16 auth_rate_limited.
 std::vector<std::string> SessionState::Save() const {
   std::vector<std::string> lines;
   lines.push_back(absl::StrCat("clock ", now_us_, " ", last_sweep_us_, " ", last_peak_refresh_us_));
   for (const Proc& p : lru_) {
     const int flags = (p.aborted_after_auth ? 1 : 0) | (p.backend_error_pending ? 2 : 0) |
-                      (p.has_note ? 4 : 0) | (p.authenticated ? 8 : 0);
+                      (p.has_note ? 4 : 0) | (p.authenticated ? 8 : 0) |
+                      (p.auth_rate_limited ? 16 : 0);
     lines.push_back(absl::StrCat("proc ", p.pid, " ",
                                  EscapeToken(services_table_->syslog_name(p.service.name)), " ",
                                  p.open ? 1 : 0, " ", p.last_seen_us, " ", p.logged_failures, " ",
@@ -295,6 +324,7 @@ absl::Status SessionState::Restore(const std::vector<std::string>& lines,
       p.backend_error_pending = flags & 2;
       p.has_note = flags & 4;
       p.authenticated = flags & 8;
+      p.auth_rate_limited = flags & 16;
       p.note_reason = static_cast<FailureReason>(note);
       lru_.push_back(p);
       procs_.emplace(p.pid, std::prev(lru_.end()));

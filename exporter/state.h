@@ -15,11 +15,15 @@
 //  - at "disconnect from ... auth=S/T", S successes are counted, and failed
 //    attempts (T-S) beyond those already logged are counted with method
 //    "unknown" and reason "aborted" (session lost/timed out after AUTH) or
-//    "auth_unavailable" (Postfix logs nothing when it refuses AUTH itself) --
+//    "auth_unavailable" (Postfix logs nothing when it refuses AUTH itself),
+//    or "rate_limited" after smtpd's AUTH command rate limit warning --
 //    only for sessions whose "connect from" was seen, since only those know
 //    what was already logged (an evicted process's disconnect derives none);
 //  - a disconnect without auth= statistics (Postfix 2.x) counts one success
 //    when the session queued a message with sasl_method= (once per session);
+//  - an smtp/lmtp client's failure to authenticate to a relay counts once
+//    per attempt: its own line always, and the delivery status lines that
+//    repeat it for each recipient of one message once per (pid, queue id);
 //  - a backend connect warning is one backend error, and the "fatal: no SASL
 //    authentication mechanisms" that follows it is the same error.
 //
@@ -95,6 +99,8 @@ class SessionState {
     // A message was queued with sasl_method= (counts a success when the
     // disconnect line has no auth= statistics, as before Postfix 3.0).
     bool authenticated = false;
+    // smtpd logged "AUTH command rate limit exceeded" for this session.
+    bool auth_rate_limited = false;
     bool backend_error_pending = false;
     bool has_note = false;
     FailureReason note_reason = FailureReason::kOther;
@@ -132,6 +138,10 @@ class SessionState {
   absl::flat_hash_map<int64_t, ProcList::iterator> procs_;
   // Indexed by label id.
   std::vector<ServiceState> services_;
+  // smtp/lmtp pid -> queue id of the last outbound SASL failure counted from
+  // delivery status lines (bounded: cleared past kMaxSmtpClients).
+  static constexpr size_t kMaxSmtpClients = 4096;
+  absl::flat_hash_map<int64_t, std::string> smtp_sasl_status_;
 };
 
 }  // namespace pse

@@ -238,6 +238,40 @@ TEST_F(StateEventsTest, AuthStatsWinOverTheQueuedMessage) {
   EXPECT_EQ(Svc("postfix_smtpd_sasl_authentication_successes_total", "submission"), 1);
 }
 
+TEST_F(StateEventsTest, ClientLimitWarningsCountByLimit) {
+  PostfixEvent limit = Ev(EventType::kClientLimitExceeded);
+  limit.client_limit = ClientLimit::kConnectionCount;
+  Send(kSub, 10, limit);
+  Send(kSub, 11, limit);
+  EXPECT_EQ(Value("postfix_smtpd_client_limit_exceeded_total",
+                  {{"service", "submission"}, {"limit", "connection_count"}}),
+            2);
+  EXPECT_EQ(Value("postfix_smtpd_client_limit_exceeded_total",
+                  {{"service", "submission"}, {"limit", "auth_rate"}}),
+            0);
+}
+
+TEST_F(StateEventsTest, AuthRefusedAfterTheAuthRateLimitIsRateLimited) {
+  PostfixEvent limit = Ev(EventType::kClientLimitExceeded);
+  limit.client_limit = ClientLimit::kAuthRate;
+  Send(kSub, 10, Ev(EventType::kConnect));
+  Send(kSub, 10, limit);
+  Send(kSub, 10, Disconnect(0, 1));
+  EXPECT_EQ(Failures("submission", "unknown", "rate_limited"), 1);
+  EXPECT_EQ(Failures("submission", "unknown", "auth_unavailable"), 0);
+  // Another session of the same client, without the warning: not rate limited.
+  Send(kSub, 11, Ev(EventType::kConnect));
+  Send(kSub, 11, Disconnect(0, 1));
+  EXPECT_EQ(Failures("submission", "unknown", "auth_unavailable"), 1);
+}
+
+TEST_F(StateEventsTest, OutboundSaslFailuresCountPerService) {
+  Send("postfix", 20, Ev(EventType::kSmtpSaslFailure));
+  Send("postfix", 21, Ev(EventType::kSmtpSaslFailure));
+  EXPECT_EQ(Svc("postfix_smtp_sasl_authentication_failures_total", "smtp"), 2);
+  EXPECT_EQ(state_->tracked(), 0u);
+}
+
 TEST_F(StateEventsTest, ANewServicePreCreatesOnlyItsBudget) {
   Send(kSub, 10, Ev(EventType::kConnect));
   int series = 0;
