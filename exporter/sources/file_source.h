@@ -2,7 +2,8 @@
 // filestream and fluent-bit's in_tail do; also reads standard input ("-") and
 // FIFOs. Delivers complete text lines to a RecordSink.
 //
-// Rules (each has a test in file_source_test.cc named after it):
+// Rules (each has a test named after it in file_source_test.cc, or in
+// file_source_rotation_test.cc for rotations while not looking and the clock):
 //  - Start-up: at the end of the file (re-reading after a restart would count
 //    old lines into fresh counters), unless `from_beginning` or `once`, or a
 //    position file says where we stopped. When starting at the end in the
@@ -14,6 +15,12 @@
 //    writing to it until they are told to reopen. A path that is gone while
 //    the old inode still has links (renamed, new file not yet created) is
 //    just followed through the old fd.
+//  - No rotated file is skipped: when a rotation finds a new inode, the log's
+//    directory is searched for rotated generations we never saw (same name
+//    prefix, regular, not compressed; see rotated_files.h), which were
+//    written after the old file; they are read from their start, oldest
+//    first, after the old file and before the new one, and each counts in
+//    stats().rotations (two rotations between two looks count 2).
 //  - copytruncate: a size below our offset means the file was truncated; read
 //    it again from 0. A held partial line is dropped (its rest went to the
 //    copy). NUL bytes at the start of a line are skipped: writers without
@@ -48,23 +55,32 @@
 //    device+inode, size >= offset and same hash -> resume exactly at offset;
 //    same inode with another hash or a smaller size -> the file was
 //    truncated and rewritten: read it from 0; another inode -> the file was
-//    rotated meanwhile: if a file in the same directory whose name starts
-//    with the log's name (mail.log.1, mail.log-20240101...) is the saved
-//    inode with the saved hash, it is read from the saved offset first
-//    (like a rotated-away file), then the new file from its start. A
+//    rotated meanwhile: the saved inode, found under a rotated name in the
+//    same directory (mail.log.1, mail.log-20240101...) with the saved hash,
+//    is read from the saved offset, then every rotated file written after it
+//    from its start (oldest first), then the new file from its start. A
 //    missing, unreadable or corrupt position file, or one written for
 //    another path, is logged and ignored (start at the end, or the beginning
 //    with from_beginning). The position file wins over from_beginning.
-//    Only the current file is saved: lines that reach a rotated-away file
-//    during rotate_wait after the last checkpoint are lost if the exporter
-//    restarts before reading them.
+//    `resume_position_text` (the text CheckpointText() returned) replaces
+//    reading the position file; Checkpoint() still writes it.
+//    The saved position is that of the oldest rotated file not yet read to
+//    its end, else of the current file: lines that reach a rotated-away file
+//    during rotate_wait after it was read to its end are lost if the
+//    exporter restarts before reading them.
 //  - Detection: inotify on the open file (through /proc/self/fd, so a
 //    renamed or deleted inode stays watched) and on its directory (creates,
 //    renames, deletes); every `stat_interval` a stat of the path and fstat of
 //    the fd catch what inotify does not report (NFS, overlay, queue overflow).
 //    Without inotify, stat polling alone.
-// Known limit (as in mtail): a copytruncate whose file has grown past our
-// old offset again before we look is not detected as a truncation.
+//  - Time: rotate_wait and the open retry after a failed open (at most once
+//    per stat_interval) are measured on `clock`; Wait()'s own timeout is real
+//    time, since it blocks the thread.
+// Known limits: a copytruncate whose file has grown past our old offset again
+// before we look is not detected as a truncation (as in mtail). Rotated
+// files moved out of the directory or compressed before we look are not
+// read; after a restart they are not searched for when the saved file itself
+// is no longer in the directory.
 //
 // Thread-safety: not thread-safe; one thread calls every method (see
 // exporter/source.h). Views handed to the sink are valid only during the call.
@@ -73,15 +89,24 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "exporter/source.h"
+#include "exporter/sources/inotify_watch.h"
+#include "exporter/sources/input_stream.h"
+#include "exporter/sources/position_file.h"
+#include "exporter/sources/rotated_files.h"
 
 namespace pse {
 
@@ -97,8 +122,13 @@ struct FileSourceOptions {
   // Where Checkpoint() saves the read position; empty = no position file.
   // Its directory must exist and be writable. Not allowed with "-".
   std::string position_file;
-  // Fallback period for stat()-based change detection, and the longest
-  // Wait() sleeps between checks.
+  // A position text from CheckpointText() (e.g. kept in a larger state
+  // file) to start from; when non-empty it is used instead of reading
+  // `position_file`, with the same checks. Not allowed with "-"; ignored
+  // with `once`.
+  std::string resume_position_text;
+  // Fallback period for stat()-based change detection, the longest Wait()
+  // sleeps between checks, and the pause before retrying a failed open.
   absl::Duration stat_interval = absl::Seconds(1);
   // How long a rotated-away file is still read after the new file appeared
   // (writers keep appending to it until they reopen). 0 = close at once.
@@ -115,14 +145,17 @@ struct FileSourceOptions {
   // deleted, errors, position file use); level is "debug", "info", "warn"
   // or "error". Never called per line read. Default: discard.
   std::function<void(absl::string_view level, absl::string_view msg)> logger;
+  // The time rotate_wait and the open retry are measured on. Tests pass a
+  // fake clock (testing/source_clock.h). Empty = absl::Now.
+  std::function<absl::Time()> clock = absl::Now;
 };
 
 class FileSource : public Source {
  public:
   // Fails only for unusable options: empty path, zero limits, a position
   // file whose directory does not exist or is not writable, a position file
-  // with "-", or (with `once`) a log file that cannot be opened. A missing
-  // log file in follow mode is waited for.
+  // or resume position with "-", or (with `once`) a log file that cannot be
+  // opened. A missing log file in follow mode is waited for.
   static absl::StatusOr<std::unique_ptr<FileSource>> Create(const FileSourceOptions& options);
 
   ~FileSource() override;
@@ -132,7 +165,13 @@ class FileSource : public Source {
   size_t Poll(RecordSink* sink) override;
   void Wait(absl::Duration timeout) override;
   bool AtEnd() const override;
+  // Writes CheckpointText() to the position file (when configured and it
+  // changed since the last write).
   absl::Status Checkpoint() override;
+  // The position text for the current read point (position_file.h format),
+  // what Checkpoint() writes; empty when there is none (stdin, FIFO, `once`,
+  // no file open, or the file cannot be read).
+  std::string CheckpointText() override;
   // Takes effect at the next Poll(): once the open file is read to its end,
   // the path is opened again (same inode: same offset; another inode: a
   // rotation). No effect on stdin and FIFOs.
@@ -142,10 +181,6 @@ class FileSource : public Source {
   std::string Describe() const override;
 
  private:
-  struct Stream;
-  struct SavedPosition;
-  enum class ReadResult { kBudget, kEof, kNoData, kError };
-
   explicit FileSource(const FileSourceOptions& options);
 
   absl::Status Init();
@@ -155,43 +190,58 @@ class FileSource : public Source {
   void LogProblem(absl::string_view level, const std::string& msg);
   std::string MissingMessage() const;
 
-  // Reads and validates the position file; nullptr (after a log line) when
-  // it is absent, unreadable, corrupt or written for another path.
-  std::unique_ptr<SavedPosition> LoadPosition();
+  // Reads and validates the resume position (text or file); nullopt (after
+  // a log line) when it is absent, unreadable, corrupt or for another path.
+  std::optional<SavedPosition> LoadPosition();
   // Opens options_.path (regular file or FIFO) at offset 0. On failure
   // returns nullptr with a message; `missing` tells "does not exist".
-  std::unique_ptr<Stream> OpenPath(std::string* error, bool* missing);
+  std::unique_ptr<InputStream> OpenPath(std::string* error, bool* missing);
+  // Opens rotated file `f` in dir_ at `offset`; nullptr if it is gone or is
+  // another inode by now.
+  std::unique_ptr<InputStream> OpenRotated(const RotatedFile& f, uint64_t offset);
   // Sets the start offset of the file found at start-up.
-  void PositionAtStartup(Stream* s);
-  // After a restart across a rotation: finds the saved inode under a
-  // rotated name in the same directory and reads it from the saved offset.
-  void MaybeResumeRotatedAway(const SavedPosition& pos);
-  void Watch(Stream* s);
-  void Unwatch(Stream* s);
+  void PositionAtStartup(InputStream* s);
+  // Start-up with a position for another inode than the current file: reads
+  // the saved file from its offset and the rotated files written after it.
+  void CatchUpAfterRestart(const SavedPosition& pos);
+  // Queues the rotated files a rotation skipped over, read from offset 0.
+  void QueueMissed(const std::vector<RotatedFile>& missed);
+  void RememberRotated(const std::vector<RotatedFile>& listing);
+  void Watch(InputStream* s);
   // Delivers the stream's held partial line (if sink) and closes it.
-  void CloseStream(std::unique_ptr<Stream>* s, RecordSink* sink, size_t* delivered);
+  void CloseStream(std::unique_ptr<InputStream>* s, RecordSink* sink, size_t* delivered);
+  // The stream a restart would resume from (see the position file rule).
+  const InputStream* CheckpointStream() const;
 
-  ReadResult ReadSome(Stream* s, RecordSink* sink, size_t* budget, size_t* delivered);
+  InputStream::ReadResult ReadSome(InputStream* s, RecordSink* sink, size_t* budget,
+                                   size_t* delivered);
+  // Reads the rotated-away streams, oldest first, closing those read to
+  // their end after rotate_wait; false when the budget ran out.
+  bool ReadBehind(RecordSink* sink, size_t* budget, size_t* delivered);
   // The current stream is at EOF: truncation, rotation, deletion, FIFO
   // hang-up, end of stdin. True if the (new) current stream should be read
   // again now.
   bool HandleEof(RecordSink* sink, size_t* delivered, bool reopen);
-  // Opens a file that appeared under our name; true if one is open now.
+  bool HandleFifoEof(RecordSink* sink, size_t* delivered);
+  // A new inode is under our name and the current stream is at its EOF.
+  bool SwitchToNewFile(const struct stat& old_st, RecordSink* sink, size_t* delivered);
   void NoteOpenFailure(const std::string& error, bool missing);
+  // Opens a file that appeared under our name; true if one is open now.
   bool TryOpenCurrent();
 
   bool HasWork();
-  void DrainInotify();
-  void EnsureDirWatch();
   bool OpenRetryAllowed() const;
 
   FileSourceOptions options_;
+  std::function<absl::Time()> clock_;
   bool is_stdin_ = false;
   std::string dir_;
   std::string base_;
 
-  std::unique_ptr<Stream> current_;
-  std::unique_ptr<Stream> draining_;  // rotated away, read for rotate_wait
+  std::unique_ptr<InputStream> current_;
+  // Rotated away, oldest first: read before current_, each closed once it is
+  // at its end and rotate_wait has passed since it was rotated away.
+  std::deque<std::unique_ptr<InputStream>> behind_;
   bool at_end_ = false;
   bool more_pending_ = false;  // the last Poll() stopped on its budget
   bool reopen_requested_ = false;
@@ -199,11 +249,13 @@ class FileSource : public Source {
   absl::Time last_open_failure_ = absl::InfinitePast();
   std::string last_problem_;
 
-  int inotify_fd_ = -1;
-  int dir_wd_ = -1;
+  std::unique_ptr<InotifyWatch> inotify_;  // null with `once` and stdin
+  // Rotated files in dir_ at the last look: any other is a generation we
+  // never saw.
+  std::set<FileId> known_rotated_;
 
-  std::unique_ptr<SavedPosition> loaded_position_;   // from the position file
-  std::unique_ptr<SavedPosition> written_position_;  // last Checkpoint()
+  std::optional<SavedPosition> loaded_position_;   // where to resume
+  std::optional<SavedPosition> written_position_;  // last Checkpoint()
 
   SourceStats stats_;
 };

@@ -4,111 +4,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/source_file_fixture.h"
+#include "testing/source_wait.h"
 
 namespace pse {
 namespace {
 
+using test::WaitOrFail;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-// A wait that cannot end by timeout within the test's ctest TIMEOUT: if
-// Wait() does not notice the data, the test hangs and fails.
-constexpr absl::Duration kForever = absl::Hours(1);
+// A rotate_wait that does not end during a test.
+constexpr absl::Duration kLongRotateWait = absl::Hours(1);
 
-class CollectingSink : public RecordSink {
- public:
-  void OnLine(absl::string_view line) override { lines.emplace_back(line); }
-  void OnRecord(const LogRecord&) override { ++records; }
-  std::vector<std::string> Take() { return std::exchange(lines, {}); }
-
-  std::vector<std::string> lines;
-  int records = 0;
-};
-
-class FileSourceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const char* base = std::getenv("TEST_TMPDIR");
-    std::string tmpl = absl::StrCat(base != nullptr ? base : "/tmp", "/file_source_test.XXXXXX");
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    log_ = dir_ + "/mail.log";
-    pos_ = dir_ + "/mail.pos";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  static void Append(const std::string& path, absl::string_view data) {
-    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ASSERT_GE(fd, 0) << path;
-    ASSERT_EQ(write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
-    close(fd);
-  }
-  // Writes at a fixed offset, like a writer without O_APPEND after a
-  // copytruncate.
-  static void WriteAt(const std::string& path, off_t offset, absl::string_view data) {
-    int fd = open(path.c_str(), O_WRONLY);
-    ASSERT_GE(fd, 0) << path;
-    ASSERT_EQ(pwrite(fd, data.data(), data.size(), offset), static_cast<ssize_t>(data.size()));
-    close(fd);
-  }
-  static void Truncate(const std::string& path) { ASSERT_EQ(truncate(path.c_str(), 0), 0); }
-  static void Rename(const std::string& from, const std::string& to) {
-    ASSERT_EQ(rename(from.c_str(), to.c_str()), 0);
-  }
-  static std::string Slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
-  FileSourceOptions Options() {
-    FileSourceOptions o;
-    o.path = log_;
-    o.logger = [this](absl::string_view level, absl::string_view msg) {
-      logged_.push_back(absl::StrCat(level, ": ", msg));
-    };
-    return o;
-  }
-  std::unique_ptr<FileSource> MustCreate(const FileSourceOptions& o) {
-    auto s = FileSource::Create(o);
-    EXPECT_TRUE(s.ok()) << s.status();
-    return s.ok() ? std::move(*s) : nullptr;
-  }
-  // Polls until a Poll() delivers nothing (the default budget is far above
-  // what these tests write, so that means "caught up").
-  std::vector<std::string> PollAll(FileSource* src) {
-    for (int i = 0; i < 1000; ++i) {
-      const size_t before = sink_.lines.size();
-      const size_t n = src->Poll(&sink_);
-      EXPECT_EQ(n, sink_.lines.size() - before);
-      if (n == 0) break;
-    }
-    return sink_.Take();
-  }
-  bool Logged(absl::string_view needle) const {
-    for (const auto& l : logged_) {
-      if (absl::StrContains(l, needle)) return true;
-    }
-    return false;
-  }
-
-  std::string dir_, log_, pos_;
-  CollectingSink sink_;
-  std::vector<std::string> logged_;
-};
+class FileSourceTest : public test::FileSourceFixture {};
 
 TEST_F(FileSourceTest, StartsAtEndByDefault) {
   Append(log_, "old1\nold2\n");
@@ -192,7 +109,7 @@ TEST_F(FileSourceTest, RenameRotationWithLinesWrittenToOldFileAfterRename) {
 
 TEST_F(FileSourceTest, RotatedAwayFileReadDuringRotateWait) {
   FileSourceOptions o = Options();
-  o.rotate_wait = kForever;
+  o.rotate_wait = kLongRotateWait;
   Append(log_, "");
   auto src = MustCreate(o);
   Append(log_, "a1\na2-");
@@ -221,10 +138,10 @@ TEST_F(FileSourceTest, TwoRotationsBetweenPolls) {
   Append(log_, "c\n");
   Rename(log_, log_ + ".3");
   Append(log_, "d\n");
-  // "c" sat in a file that was renamed away before we looked: following by
-  // name cannot see it. This documents that limit; nothing is duplicated.
-  EXPECT_THAT(PollAll(src.get()), ElementsAre("d"));
-  EXPECT_EQ(src->stats().rotations, 2u);
+  // "c" sat in a file that was renamed away before we looked: it is found in
+  // the directory and read before the new file; "a" and "b" are not again.
+  EXPECT_THAT(PollAll(src.get()), ElementsAre("c", "d"));
+  EXPECT_EQ(src->stats().rotations, 3u);
 }
 
 TEST_F(FileSourceTest, CopyTruncate) {
@@ -362,7 +279,7 @@ TEST_F(FileSourceTest, ReadBudgetBoundsOnePoll) {
     src->Poll(&sink_);
     for (auto& l : sink_.Take()) got.push_back(l);
     if (got.size() == 20) break;
-    src->Wait(kForever);  // budget left data: returns at once
+    ASSERT_TRUE(WaitOrFail(src.get()));  // budget left data: returns at once
   }
   EXPECT_GT(polls, 5);
   ASSERT_EQ(got.size(), 20u);
@@ -373,7 +290,7 @@ TEST_F(FileSourceTest, WaitReturnsWhenDataIsAppended) {
   Append(log_, "");
   auto src = MustCreate(Options());
   Append(log_, "a1\n");
-  src->Wait(kForever);
+  ASSERT_TRUE(WaitOrFail(src.get()));
   EXPECT_THAT(PollAll(src.get()), ElementsAre("a1"));
 }
 
@@ -381,7 +298,7 @@ TEST_F(FileSourceTest, WaitReturnsWhenMissingFileAppears) {
   auto src = MustCreate(Options());
   src->Wait(absl::Milliseconds(1));  // nothing there: returns on its timeout
   Append(log_, "a1\n");
-  src->Wait(kForever);
+  ASSERT_TRUE(WaitOrFail(src.get()));
   EXPECT_THAT(PollAll(src.get()), ElementsAre("a1"));
 }
 
@@ -391,17 +308,17 @@ TEST_F(FileSourceTest, WaitReturnsOnRotationAndTruncation) {
   Append(log_, "");
   auto src = MustCreate(o);
   Append(log_, "a1\n");
-  src->Wait(kForever);
+  ASSERT_TRUE(WaitOrFail(src.get()));
   EXPECT_THAT(PollAll(src.get()), ElementsAre("a1"));
   Rename(log_, log_ + ".1");
   Append(log_, "");  // new, still empty file
-  src->Wait(kForever);
+  ASSERT_TRUE(WaitOrFail(src.get()));
   EXPECT_THAT(PollAll(src.get()), IsEmpty());
   EXPECT_EQ(src->stats().rotations, 1u);
   Append(log_, "b1\n");
   EXPECT_THAT(PollAll(src.get()), ElementsAre("b1"));
   Truncate(log_);
-  src->Wait(kForever);
+  ASSERT_TRUE(WaitOrFail(src.get()));
   EXPECT_THAT(PollAll(src.get()), IsEmpty());
   EXPECT_EQ(src->stats().truncations, 1u);
 }
@@ -442,7 +359,7 @@ TEST_F(FileSourceTest, OnceReadsWholeFileThenAtEnd) {
   EXPECT_FALSE(src->AtEnd());
   EXPECT_THAT(PollAll(src.get()), ElementsAre("a1", "a2", "last-without-newline"));
   EXPECT_TRUE(src->AtEnd());
-  src->Wait(kForever);  // at end: returns at once
+  EXPECT_TRUE(WaitOrFail(src.get()));  // at end: returns at once
   EXPECT_EQ(src->Poll(&sink_), 0u);
 }
 
@@ -665,7 +582,7 @@ TEST_F(FileSourceTest, StdinPipeReadToEofThenAtEnd) {
   EXPECT_THAT(PollAll(src.get()), IsEmpty());  // empty pipe: must not block
   EXPECT_FALSE(src->AtEnd());
   ASSERT_EQ(write(p[1], "a1\na2-", 6), 6);
-  src->Wait(kForever);
+  ASSERT_TRUE(WaitOrFail(src.get()));
   EXPECT_THAT(PollAll(src.get()), ElementsAre("a1"));
   ASSERT_EQ(write(p[1], "end\nlast", 8), 8);
   close(p[1]);
@@ -691,10 +608,10 @@ TEST_F(FileSourceTest, FifoReopensWhenWritersGoAway) {
   int w = open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
   ASSERT_GE(w, 0);
   ASSERT_EQ(write(w, "a1\na2", 5), 5);
-  src->Wait(kForever);
+  ASSERT_TRUE(WaitOrFail(src.get()));
   EXPECT_THAT(PollAll(src.get()), ElementsAre("a1"));
   close(w);
-  src->Wait(kForever);  // hang-up is something to do
+  ASSERT_TRUE(WaitOrFail(src.get()));  // hang-up is something to do
   EXPECT_THAT(PollAll(src.get()), ElementsAre("a2"));
   EXPECT_FALSE(src->AtEnd());
   EXPECT_TRUE(src->stats().up);

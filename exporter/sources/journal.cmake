@@ -4,7 +4,7 @@ add_library(pse_journal_source ${CMAKE_CURRENT_LIST_DIR}/journal_source.cc)
 target_include_directories(pse_journal_source PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(pse_journal_source
   PUBLIC pse_parsers absl::status absl::statusor absl::strings absl::time
-  PRIVATE PkgConfig::SYSTEMD)
+  PRIVATE pse_util PkgConfig::SYSTEMD)
 
 if(PSE_BUILD_TESTS)
   # The tests build real journal files from export-format text without a

@@ -1,13 +1,10 @@
 #include "exporter/sources/journal_source.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <systemd/sd-journal.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -16,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "exporter/util/fs_util.h"
 #include "parsers/log_record.h"
 
 namespace pse {
@@ -23,12 +21,6 @@ namespace {
 
 constexpr absl::string_view kDefaultSlice = "system-postfix.slice";
 constexpr absl::string_view kDefaultUnit = "postfix.service";
-
-std::string ErrnoText(int err) {
-  // sd-journal returns negative errno values; strerror wants them positive.
-  if (err < 0) err = -err;
-  return std::strerror(err);
-}
 
 // journalctl -u accepts "postfix" for "postfix.service"; so do we. A name that
 // already ends in a unit type suffix is kept as it is.
@@ -51,76 +43,8 @@ bool IsDirectory(const std::string& path, struct stat* st) {
   return stat(path.c_str(), st) == 0 && S_ISDIR(st->st_mode);
 }
 
-std::string ParentDirectory(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-// Reads the saved cursor. A missing file is not an error (first start).
-absl::Status ReadCursorFile(const std::string& path, std::string* cursor) {
-  cursor->clear();
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return absl::OkStatus();
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot read journal cursor file ", path, ": ", ErrnoText(errno)));
-  }
-  char buf[1024];
-  std::string content;
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      close(fd);
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot read journal cursor file ", path, ": ", ErrnoText(err)));
-    }
-    if (n == 0) break;
-    content.append(buf, static_cast<size_t>(n));
-    // Cursors are ~150 bytes; anything huge is not ours.
-    if (content.size() > 64 * 1024) break;
-  }
-  close(fd);
-  *cursor = std::string(absl::StripAsciiWhitespace(content));
-  return absl::OkStatus();
-}
-
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view content) {
-  const std::string tmp = absl::StrCat(path, ".tmp");
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot write ", tmp, ": ", ErrnoText(errno)));
-  }
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      close(fd);
-      unlink(tmp.c_str());
-      return absl::UnavailableError(absl::StrCat("cannot write ", tmp, ": ", ErrnoText(err)));
-    }
-    done += static_cast<size_t>(n);
-  }
-  // fsync before rename: after a crash the file holds the old or the new
-  // cursor, never an empty one.
-  if (fsync(fd) != 0 || close(fd) != 0) {
-    int err = errno;
-    unlink(tmp.c_str());
-    return absl::UnavailableError(absl::StrCat("cannot write ", tmp, ": ", ErrnoText(err)));
-  }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    unlink(tmp.c_str());
-    return absl::UnavailableError(
-        absl::StrCat("cannot rename ", tmp, " to ", path, ": ", ErrnoText(err)));
-  }
-  return absl::OkStatus();
-}
+// Cursors are about 150 bytes; a file much larger than that is not ours.
+constexpr size_t kMaxCursorFileBytes = 64 * 1024;
 
 // Returns the value of FIELD in the current entry. sd_journal_get_data() hands
 // out "FIELD=value"; the view is valid until the next get_data call.
@@ -166,7 +90,11 @@ absl::StatusOr<std::unique_ptr<JournalSource>> JournalSource::Create(
       return absl::InvalidArgumentError(absl::StrCat("journal cursor file ", options.cursor_file,
                                                      ": directory ", dir, " does not exist"));
     }
-    absl::Status s = ReadCursorFile(options.cursor_file, &source->resume_cursor_);
+  }
+  if (!options.resume_cursor.empty()) {
+    source->resume_cursor_ = std::string(absl::StripAsciiWhitespace(options.resume_cursor));
+  } else if (!options.cursor_file.empty()) {
+    absl::Status s = source->ReadCursorFile();
     if (!s.ok()) return s;
   }
   if (!source->resume_cursor_.empty()) {
@@ -191,6 +119,25 @@ absl::StatusOr<std::unique_ptr<JournalSource>> JournalSource::Create(
   absl::Status s = source->OpenAndPosition();
   if (!s.ok()) return s;
   return source;
+}
+
+// A missing file is a first start; a cursor the journal rejects is dealt
+// with when seeking to it.
+absl::Status JournalSource::ReadCursorFile() {
+  absl::StatusOr<std::string> text = ReadSmallFile(options_.cursor_file, kMaxCursorFileBytes);
+  if (absl::IsNotFound(text.status())) return absl::OkStatus();
+  if (absl::IsOutOfRange(text.status())) {
+    ++stats_.errors;
+    Log("warn", absl::StrCat("journal cursor file ", text.status().message(),
+                             "; ignoring it, starting at the ", options_.once ? "head" : "end"));
+    return absl::OkStatus();
+  }
+  if (!text.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read journal cursor file ", text.status().message()));
+  }
+  resume_cursor_ = std::string(absl::StripAsciiWhitespace(*text));
+  return absl::OkStatus();
 }
 
 JournalSource::JournalSource(const JournalSourceOptions& options, std::vector<std::string> matches)

@@ -16,7 +16,9 @@
 //  - CursorRestartNeitherLosesNorRepeats: with a cursor file, reading resumes
 //    just after the saved entry (sd_journal_test_cursor skips the entry
 //    itself). Checkpoint() persists the cursor of the last entry read,
-//    delivered or skipped, atomically (temp file + fsync + rename).
+//    delivered or skipped, atomically (temp file + fsync + rename + fsync of
+//    the directory). ResumeCursorOptionWinsOverCursorFile: a cursor given
+//    in the options replaces reading the file.
 //    FirstCheckpointKeepsEntriesWrittenWhileDown: before anything is read the
 //    cursor is the start position, so a restart still loses nothing.
 //  - OnceReadsAllAndEnds: `once` reads from the head (or after the saved
@@ -71,8 +73,14 @@ struct JournalSourceOptions {
   std::string slice;
   // File holding the cursor of the last entry read; empty: no persistence.
   // Its directory must exist. An unreadable file stops start-up; a file with
-  // a cursor the journal rejects is logged and ignored (start at the end).
+  // a cursor the journal rejects, or one too large to be a cursor, is logged
+  // and ignored (start at the end).
   std::string cursor_file;
+  // A cursor (as cursor() returned it, e.g. kept in a larger state file) to
+  // resume after; when non-empty it is used instead of reading cursor_file,
+  // with the same handling of a cursor the journal rejects. Checkpoint()
+  // still writes cursor_file.
+  std::string resume_cursor;
   // Read the selected entries to the current end, then AtEnd() is true.
   bool once = false;
   // Entries read per Poll() at most (delivered or skipped). Must be > 0.
@@ -111,8 +119,10 @@ class JournalSource : public Source {
   // The match terms in effect, e.g. {"_SYSTEMD_SLICE=system-postfix.slice",
   // "_SYSTEMD_UNIT=postfix.service"} (ORed), for the start-up log line.
   const std::vector<std::string>& matches() const { return matches_; }
-  // Cursor of the last entry read; empty before the first.
+  // Cursor of the last entry read (what Checkpoint() writes, and what
+  // `resume_cursor` takes to resume after it); empty before the first.
   const std::string& cursor() const { return last_cursor_; }
+  std::string CheckpointText() override { return last_cursor_; }
 
  private:
   enum class Start { kTail, kHead, kCursor };
@@ -122,6 +132,9 @@ class JournalSource : public Source {
   // Opens the journal if it is not open yet; false while it does not exist
   // (or cannot be opened). Positions it according to start_.
   bool EnsureOpen();
+  // Sets resume_cursor_ from options_.cursor_file (left empty when there is
+  // none); an error only when the file exists but cannot be read.
+  absl::Status ReadCursorFile();
   absl::Status OpenAndPosition();
   void Close();
   // False when journal_path no longer names the directory that was opened.

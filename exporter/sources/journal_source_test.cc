@@ -596,6 +596,46 @@ TEST_F(JournalSourceTest, InvalidCursorFileIsLoggedAndIgnored) {
   EXPECT_EQ(sink.records.size(), kMoreSelected);
 }
 
+TEST_F(JournalSourceTest, ResumeCursorOptionWinsOverCursorFile) {
+  ASSERT_TRUE(ExportToJournal(Fixture("postfix.export"), journal_file_));
+  auto o = Options();
+  o.once = true;
+  o.batch = 5;
+  CollectingSink sink;
+  std::string cursor;
+  {
+    auto first = MustCreate(o);
+    ASSERT_NE(first, nullptr);
+    first->Poll(&sink);
+    cursor = first->cursor();
+  }
+  ASSERT_EQ(sink.records.size(), 5u);
+  ASSERT_FALSE(cursor.empty());
+  o.batch = 4096;
+  o.cursor_file = dir_ / "cursor";
+  WriteFile(o.cursor_file, "this is not a cursor\n");  // not read
+  o.resume_cursor = cursor;
+  auto second = MustCreate(o);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->stats().errors, 0u);
+  Drain(second.get(), &sink);
+  EXPECT_EQ(sink.AsLogLines(), Lines(Fixture("postfix.log")));
+  ASSERT_TRUE(second->Checkpoint().ok());  // the cursor file is still written
+  EXPECT_EQ(ReadFile(o.cursor_file), second->cursor() + "\n");
+}
+
+TEST_F(JournalSourceTest, OversizedCursorFileIsLoggedAndIgnored) {
+  ASSERT_TRUE(ExportToJournal(Fixture("postfix.export"), journal_file_));
+  auto o = Options();
+  o.cursor_file = dir_ / "cursor";
+  WriteFile(o.cursor_file, std::string(100 * 1024, 'x'));
+  auto source = MustCreate(o);
+  ASSERT_NE(source, nullptr);
+  EXPECT_EQ(source->stats().errors, 1u);
+  CollectingSink sink;
+  EXPECT_EQ(source->Poll(&sink), 0u);  // started at the end
+}
+
 TEST_F(JournalSourceTest, ReopenResumesAfterLastEntry) {
   ASSERT_TRUE(ExportToJournal(Fixture("postfix.export"), journal_file_));
   auto source = MustCreate(Options());
