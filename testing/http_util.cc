@@ -19,6 +19,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
@@ -102,6 +103,16 @@ CommandResult Run(const std::vector<std::string>& argv) {
 
 bool HaveCommand(const std::string& name) {
   return Run({"sh", "-c", "command -v " + name}).exit_code == 0;
+}
+
+std::string MissingTools(const std::vector<std::string>& names) {
+  std::vector<std::string> missing;
+  for (const std::string& name : names) {
+    if (!HaveCommand(name)) missing.push_back(name);
+  }
+  if (missing.empty()) return "";
+  return absl::StrCat("MISSING TOOL (", absl::StrJoin(missing, ", "),
+                      "): run scripts/install-deps.sh --test");
 }
 
 int Connect(int port, const std::string& host) {

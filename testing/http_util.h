@@ -33,6 +33,10 @@ struct CommandResult {
 };
 CommandResult Run(const std::vector<std::string>& argv);
 bool HaveCommand(const std::string& name);
+// "" when every command is on PATH; else a message naming the missing ones
+// and scripts/install-deps.sh --test. Tests assert it is empty: a missing
+// tool is a failure, never a skip.
+std::string MissingTools(const std::vector<std::string>& names);
 
 struct HttpResponse {
   int status = 0;  // 0: no HTTP response (connection closed/reset first)

@@ -1,38 +1,39 @@
 // The exporter's HTTP endpoint: libmicrohttpd (plain HTTP and TLS via GnuTLS,
-// one stack for both) in front of prometheus-cpp collectables.
+// one stack for both) in front of the routes of routes.h (/metrics, landing
+// page, /-/healthy, /-/ready, basic auth).
 //
-// Routes (GET and HEAD only; any other method gets 405 with `Allow: GET,
-// HEAD`; HEAD sends the GET headers and no body; unknown paths 404):
-//   <telemetry_path>   exposition text, Content-Type
-//                      `text/plain; version=0.0.4; charset=utf-8`, gzip when
-//                      Accept-Encoding allows it
-//   /                  small HTML landing page linking to the telemetry path
-//   /-/healthy         200 "OK" while the server runs
-//   /-/ready           200 when is_ready() returns true, else 503
+// This file wires the parts together; each has its own header:
+//   listen_socket.h     listen address syntax, binding, the open-file limit
+//   tls_session.h       TLS priorities, trust list, client-cert policy
+//   routes.h            what each path answers (compression.h for gzip)
+//   connection_table.h  who gets a connection slot, and for how long
+//   web_config.h        the exporter-toolkit web config file
 //
-// A scrape locks each collectable's weak_ptr, calls Collect() and serialises:
-// no file, regex or lock work of its own beyond what the collectables do.
+// Connection handling (a slow, silent or hostile client cannot starve a
+// scrape): each listener admits max_connections open connections. A
+// connection must complete its request headers (TLS handshake included)
+// within read_header_timeout of being accepted, counted from accept, so
+// trickling bytes does not extend it; a kept-alive connection must complete
+// its next request within request_timeout of its last response. When a new
+// connection arrives and every slot is taken, the oldest connection that has
+// not yet completed a request is closed to make room (then a kept-alive one
+// idle at least read_header_timeout); only when every slot holds a client
+// being served (or served moments ago) is the newcomer closed instead. A
+// request being served is limited by request_timeout of inactivity. The
+// request line plus headers must fit in about max_header_bytes, else
+// libmicrohttpd answers 431 (414 when the request line alone is too long)
+// and closes. Idle connections cost no thread (epoll).
 //
-// With a web config (exporter-toolkit format, see web_config.h): TLS with the
-// configured cert/key, version range, curves and client-certificate policy
-// (enforced in the TLS handshake: a required certificate that is missing or
-// does not verify fails the handshake, as in Go); a plain-HTTP request to a
-// TLS listener is dropped without a response. Basic auth, when users are
-// configured, guards every path (as exporter-toolkit does), answering 401 with
-// `WWW-Authenticate: Basic`.
+// With TLS a plain-HTTP request to a TLS listener is dropped without a
+// response; a client-certificate failure fails the handshake (as in Go).
+// HEAD sends the GET headers and no body. A GET/HEAD request that carries a
+// body, and any other method, is answered at once and the connection closed
+// without reading the body.
 //
-// Limits (a slow or hostile client cannot starve a scrape): at most
-// max_connections connections over all listeners' threads; a connection idle
-// for request_timeout is closed (libmicrohttpd's timeout is an inactivity
-// timeout: a client trickling one byte per period keeps its slot until the
-// connection limit stops further ones); the request line plus headers must fit
-// in about max_header_bytes, else libmicrohttpd answers 431 (414 when the
-// request line alone is too long) and closes. Idle connections cost no thread
-// (epoll), so scrapes proceed while they sit open.
-//
-// Thread-safety: Start/Stop/destructor from one thread. Requests are served on
-// libmicrohttpd's threads: is_ready and the collectables must be thread-safe.
-// Lifetime: Stop() (or the destructor) returns after every request finished.
+// Thread-safety: Start/Stop/destructor from one thread; the accessors from
+// any thread. Requests are served on libmicrohttpd's threads: is_ready and
+// the collectables must be thread-safe. Lifetime: Stop() (or the destructor)
+// returns after every request finished.
 
 #ifndef PSE_EXPORTER_HTTP_HTTP_SERVER_H_
 #define PSE_EXPORTER_HTTP_HTTP_SERVER_H_
@@ -48,6 +49,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "exporter/http/connection_table.h"
+#include "exporter/http/listen_socket.h"
+#include "exporter/http/tls_session.h"
 #include "exporter/http/web_config.h"
 #include "prometheus/collectable.h"
 
@@ -56,24 +60,32 @@ struct MHD_Connection;
 
 namespace pse {
 
-class BasicAuthenticator;
+class ConnectionGuard;
+class Router;
 
 struct HttpOptions {
-  // "host:port", "[v6]:port", ":port" (all interfaces; IPv6 dual-stack when
-  // the kernel has IPv6, else IPv4), "localhost:port" (first address the
-  // resolver returns, IPv4 preferred, as Go's net.Listen). Port 0 picks a free
-  // port (see BoundPorts). Numeric ports only.
+  // See listen_socket.h for the syntax. Port 0 picks a free port (see
+  // BoundPorts).
   std::vector<std::string> listen_addresses{":9154"};
   // Must start with '/'.
   std::string telemetry_path{"/metrics"};
   // Path of the exporter-toolkit web config; empty: plain HTTP, no auth.
   // Loaded (and fully validated) by Start().
   std::string web_config_file;
-  // Connections over all threads of one listener (each listener has its own
-  // budget). Beyond it new connections wait in the kernel backlog or are
-  // closed.
+  // Open connections per listener. When full, a newcomer displaces the
+  // oldest connection that has not completed a request yet (see above), so
+  // this bounds memory and descriptors, not who gets served. Costs about
+  // max_header_bytes + 4 KiB of memory and one descriptor per connection;
+  // Start() raises the open-file soft limit to the hard limit when needed.
   int max_connections = 64;
-  // Inactivity timeout per connection; rounded up to whole seconds, min 1 s.
+  // Time from accept (TLS handshake included) to complete request headers.
+  // Absolute: a client sending one byte a second is cut off all the same.
+  // Short enough that silent connections do not pile up; long enough for a
+  // TLS handshake over a slow link. Rounded to milliseconds, must be > 0.
+  absl::Duration read_header_timeout = absl::Seconds(5);
+  // While a request is served, a connection inactive this long is closed;
+  // a kept-alive connection must complete its next request within this long
+  // of its last response. Rounded up to whole seconds, min 1 s.
   absl::Duration request_timeout = absl::Seconds(10);
   // Approximate cap on request line + headers.
   size_t max_header_bytes = 16384;
@@ -82,19 +94,19 @@ struct HttpOptions {
   int threads = 2;
   // gzip level for compressed responses (1 = fastest .. 9 = smallest).
   int gzip_level = 1;
-  // Receives libmicrohttpd's own error messages (TLS handshake failures,
-  // connection limit reached, ...). Null: they are dropped. Called from
-  // server threads; must be thread-safe.
+  // Receives libmicrohttpd's own error messages (TLS handshake failures, ...)
+  // and a warning when the open-file limit cannot hold max_connections.
+  // Null: they are dropped. Called from server threads; must be thread-safe.
   std::function<void(absl::string_view)> error_log;
 };
 
 class HttpServer {
  public:
   // Binds every listen address and starts serving. Errors: InvalidArgument
-  // naming a bad address, telemetry path or web config (message has file,
-  // line and key); Unavailable/FailedPrecondition naming the address when a
-  // bind fails (port in use, address not local). On error nothing is left
-  // listening.
+  // naming a bad address, option, telemetry path or web config (message has
+  // file, line and key); Unavailable/FailedPrecondition naming the address
+  // when a bind fails (port in use, address not local). On error nothing is
+  // left listening.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
       const HttpOptions& options,
       std::vector<std::weak_ptr<prometheus::Collectable>> collectables,
@@ -124,39 +136,29 @@ class HttpServer {
   // verification cache.
   uint64_t bcrypt_calls() const;
 
- private:
-  struct Listener {
-    std::string address;
-    MHD_Daemon* daemon = nullptr;
-    int port = 0;
-  };
+  // Connection counters summed over the listeners (evictions, refusals,
+  // timeouts; see connection_table.h).
+  ConnectionStats connection_stats() const;
 
-  HttpServer() = default;
+ private:
+  struct Listener;
+
+  HttpServer();
 
   friend struct HttpServerCallbacks;  // libmicrohttpd's C callbacks
 
   absl::Status Listen(const std::string& address);
-  // Returns an MHD_Result.
-  int Handle(MHD_Connection* connection, absl::string_view url, absl::string_view method);
-  std::string Scrape() const;
 
   HttpOptions options_;
   WebConfig web_config_;
   bool tls_ = false;
-  std::string tls_priorities_;
-  std::string tls_trust_pem_;
-  std::vector<std::weak_ptr<prometheus::Collectable>> collectables_;
-  std::function<bool()> is_ready_;
-  std::unique_ptr<BasicAuthenticator> authenticator_;
-  std::string landing_page_;
-  std::vector<Listener> listeners_;
+  TlsListenerSettings tls_settings_;
+  std::unique_ptr<Router> router_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
 
   std::mutex log_mu_;
   std::string last_mhd_error_;  // for start-up failures
 };
-
-// Splits a listen address into host and port (exposed for tests).
-absl::Status ParseListenAddress(absl::string_view address, std::string* host, int* port);
 
 }  // namespace pse
 

@@ -20,6 +20,11 @@
 // only). Errors name the file, the line and column (yaml-cpp mark) and the
 // dotted key.
 //
+// Parts: web_config_yaml.h (typed YAML access with file:line:key errors),
+// web_config_tls.h (the tls_server_config section), tls_credentials.h
+// (certificate checks); the http_server_config and basic_auth_users sections
+// are parsed here.
+//
 // Thread-safety: plain value types and free functions; no shared state.
 // REQUIRES: nothing; the functions never throw.
 
@@ -95,9 +100,10 @@ struct WebConfig {
   std::map<std::string, std::string> basic_auth_users;
 };
 
-// Reads and validates `path`. Errors: NotFound/PermissionDenied style for an
-// unreadable file, InvalidArgument for anything in it; the message always
-// starts with the path.
+// Reads and validates `path`. Errors: NotFound for a missing file,
+// Unavailable for another read failure (permissions, ...), OutOfRange above
+// 16 MiB, InvalidArgument for anything in it; the message always starts
+// with the path.
 absl::StatusOr<WebConfig> LoadWebConfig(const std::string& path);
 
 // Same, for text already in memory. `path` names the file in messages and its
