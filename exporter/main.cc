@@ -4,18 +4,25 @@
 // configures (which holds its one default); the loops are in runner.h.
 #include <unistd.h>
 
+#include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "exporter/config.h"
 #include "exporter/http/http_server.h"
 #include "exporter/log.h"
 #include "exporter/metrics.h"
 #include "exporter/pipeline.h"
 #include "exporter/runner.h"
+#include "exporter/state_store.h"
 #include "exporter/sources/file_source.h"
 #include "exporter/sources/journal_source.h"
+#include "parsers/reason_rules.h"
 #include "prometheus/registry.h"
 
 #ifndef PSE_VERSION
@@ -36,6 +43,8 @@ struct Settings {
   bool help = false;
   bool version = false;
   bool systemd_enable = false;
+  std::string state_file;
+  std::vector<OptionSet::Mapping> reason_rules;
   std::string log_level = "info";
   std::string log_format = "logfmt";
   FileSourceOptions file;
@@ -56,6 +65,38 @@ absl::Status ValidateListenAddress(absl::string_view v) {
   return ParseListenAddress(v, &host, &port);
 }
 
+absl::StatusOr<ReasonRules::Rule> ToReasonRule(const OptionSet::Mapping& item) {
+  const std::string& reason = item.at("reason");
+  for (int r = 0; r < kFailureReasonCount; ++r) {
+    if (FailureReasonLabel(static_cast<FailureReason>(r)) == reason) {
+      return ReasonRules::Rule{item.at("match"), static_cast<FailureReason>(r)};
+    }
+  }
+  std::vector<std::string> labels;
+  for (int r = 0; r < kFailureReasonCount; ++r) {
+    labels.emplace_back(FailureReasonLabel(static_cast<FailureReason>(r)));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown reason \"", reason, "\" (want one of ",
+                                                 absl::StrJoin(labels, ", "), ")"));
+}
+
+absl::Status ValidateReasonRule(const OptionSet::Mapping& item) {
+  absl::StatusOr<ReasonRules::Rule> rule = ToReasonRule(item);
+  if (!rule.ok()) return rule.status();
+  return ReasonRules::Create({*rule}).status();
+}
+
+// Compiles the validated rules once for the pipeline.
+absl::Status BuildReasonRules(Settings* s) {
+  if (s->reason_rules.empty()) return absl::OkStatus();
+  std::vector<ReasonRules::Rule> rules;
+  for (const OptionSet::Mapping& item : s->reason_rules) rules.push_back(*ToReasonRule(item));
+  absl::StatusOr<ReasonRules> compiled = ReasonRules::Create(rules);
+  if (!compiled.ok()) return compiled.status();
+  s->pipeline.reason_rules = std::make_shared<const ReasonRules>(std::move(*compiled));
+  return absl::OkStatus();
+}
+
 void DeclareOptions(OptionSet* o, Settings* s) {
   o->AddString("config.file", &s->config_file,
                "YAML file setting any of these options (keys are option names); flags win");
@@ -68,8 +109,10 @@ void DeclareOptions(OptionSet* o, Settings* s) {
                "or the journal when that file is missing and journald runs)");
   o->AddBool("postfix.logfile_from_beginning", &file.from_beginning,
              "read the log file from its start instead of its end");
-  o->AddString("postfix.logfile_position_file", &file.position_file,
-               "file that keeps the read position across restarts (no loss, no double count)");
+  o->AddString("state.file", &s->state_file,
+               "file that keeps the read position, every counter and the session state across "
+               "restarts and crashes (no loss, no double count, no counter reset)");
+  o->AddString("postfix.logfile_position_file", &s->state_file, "alias of --state.file");
   o->AddBytes("postfix.logfile_max_line_length", &file.max_line_bytes, 1024, 64 << 20,
               "longer lines are skipped and counted");
   o->AddInt("postfix.syslog_year", &s->pipeline.syslog.initial_year, 0, 9999,
@@ -82,8 +125,12 @@ void DeclareOptions(OptionSet* o, Settings* s) {
   o->AddString("systemd.slice", &journal.slice, "journal slice to read");
   o->AddString("systemd.journal_path", &journal.journal_path,
                "read journal files from this directory instead of the local journal");
-  o->AddString("systemd.cursor_file", &journal.cursor_file,
-               "file that keeps the journal cursor across restarts");
+  o->AddString("systemd.cursor_file", &s->state_file, "alias of --state.file");
+
+  o->AddMappingList("sasl.reason_rules", &s->reason_rules, {"match", "reason"},
+                    "site-specific failure texts: RE2 `match` on the raw failure text, "
+                    "first match wins, before the built-in mapping; `reason` is a reason label",
+                    ValidateReasonRule);
 
   SessionState::Options& state = s->pipeline.state;
   o->AddDuration("sessions.peak_window", &state.peak_window,
@@ -102,9 +149,14 @@ void DeclareOptions(OptionSet* o, Settings* s) {
   o->AddString("web.config.file", &http.web_config_file,
                "exporter-toolkit web configuration (TLS, basic auth)");
   o->AddInt("web.max-connections", &http.max_connections, 1, 10000,
-            "most concurrent HTTP connections per listen address");
+            "open HTTP connections per listen address; when full, a new connection displaces "
+            "the oldest one that has not sent a request yet");
   o->AddDuration("web.request-timeout", &http.request_timeout,
-                 "close an HTTP connection idle for this long (slow clients cannot hold it)");
+                 "close an HTTP connection inactive this long while serving it, or idle this "
+                 "long between kept-alive requests");
+  o->AddDuration("web.read-header-timeout", &http.read_header_timeout,
+                 "close an HTTP connection that has not sent its complete request headers this "
+                 "long after connecting (TLS handshake included), however slowly it trickles them");
 
   o->AddEnum("log.level", &s->log_level, {"debug", "info", "warn", "error"}, "log level");
   o->AddEnum("log.format", &s->log_format, {"logfmt", "json"}, "log format");
@@ -117,32 +169,50 @@ constexpr char kDefaultLogFile[] = "/var/log/mail.log";
 // Picks the source. Without --postfix.logfile_path and --systemd.enable:
 // /var/log/mail.log if it exists, else the journal when journald runs here,
 // else /var/log/mail.log all the same (it is waited for).
-absl::StatusOr<std::unique_ptr<Source>> MakeSource(Settings* s, std::string* why) {
-  bool journal = s->systemd_enable;
-  if (!journal && s->file.path.empty()) {
+void ChooseSource(Settings* s, std::string* why) {
+  if (!s->systemd_enable && s->file.path.empty()) {
     if (::access(kDefaultLogFile, F_OK) == 0) {
       s->file.path = kDefaultLogFile;
       *why = "default log file exists";
     } else if (LocalJournalAvailable()) {
-      journal = true;
+      s->systemd_enable = true;
       *why = "no /var/log/mail.log and journald is running";
     } else {
       s->file.path = kDefaultLogFile;
       *why = "default log file (waiting for it to appear)";
     }
   }
-  if (journal) {
+}
+
+// The chosen source, resuming from `position` (a saved CheckpointText())
+// when it is not empty. A `quiet` source logs nothing (it is only asked
+// for its Describe()).
+absl::StatusOr<std::unique_ptr<Source>> MakeSource(Settings* s, const std::string& position,
+                                                   bool quiet = false) {
+  std::function<void(absl::string_view, absl::string_view)> logger = LogText;
+  if (quiet) logger = [](absl::string_view, absl::string_view) {};
+  if (s->systemd_enable) {
+    s->journal.resume_cursor = position;
     s->journal.once = s->once;
-    s->journal.logger = LogText;
+    s->journal.logger = logger;
     auto src = JournalSource::Create(s->journal);
     if (!src.ok()) return src.status();
     return std::unique_ptr<Source>(std::move(*src));
   }
+  s->file.resume_position_text = position;
   s->file.once = s->once;
-  s->file.logger = LogText;
+  s->file.logger = logger;
   auto src = FileSource::Create(s->file);
   if (!src.ok()) return src.status();
   return std::unique_ptr<Source>(std::move(*src));
+}
+
+// OK when `doc` restores into a pipeline built with `options`.
+absl::Status CheckRestores(const Pipeline::Options& options, const StateDocument& doc) {
+  prometheus::Registry scratch_registry;
+  Metrics scratch_metrics(&scratch_registry, BuildInfo{});
+  Pipeline scratch(options, &scratch_metrics);
+  return scratch.RestoreState(doc);
 }
 
 int ConfigError(absl::string_view message) {
@@ -168,6 +238,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
   ConfigureLogging(s.log_level, s.log_format);
+  if (absl::Status rules = BuildReasonRules(&s); !rules.ok()) return ConfigError(rules.message());
   if (s.once && s.file.path.empty() && !s.systemd_enable) {
     return ConfigError("--once needs --postfix.logfile_path (- for stdin) or --systemd.enable");
   }
@@ -175,21 +246,53 @@ int Main(int argc, char** argv) {
     return ConfigError("--postfix.logfile_path and --systemd.enable exclude each other");
   }
 
+  if (s.once) s.state_file.clear();  // --once reads from the start and keeps nothing
+  if (!s.state_file.empty() && s.file.path == "-") {
+    return ConfigError("--state.file cannot resume standard input");
+  }
+  std::string why = "given on the command line or in the config file";
+  ChooseSource(&s, &why);
+
   auto registry = std::make_shared<prometheus::Registry>();
   Metrics metrics(registry.get(), BuildInfo{PSE_VERSION, PSE_REVISION});
   Pipeline pipeline(s.pipeline, &metrics);
-  std::string why = "given on the command line or in the config file";
-  auto source = MakeSource(&s, &why);
+  StateStore store(s.state_file, LogText);
+  // With a state file, the source is made twice: first to learn what it
+  // reads (a state file for another log is not used), then resuming.
+  auto source = MakeSource(&s, "", /*quiet=*/store.enabled());
   if (!source.ok()) {
     std::cerr << "postfix_sasl_exporter: " << source.status().message() << "\n";
     return source.status().code() == absl::StatusCode::kInvalidArgument ? kExitConfig : 1;
+  }
+  bool resumed = false;
+  if (std::optional<StateDocument> saved = store.Load((*source)->Describe())) {
+    // Tried on a scratch pipeline first, so the real one is restored only
+    // when it will work, and only together with a resumed source.
+    absl::Status usable = CheckRestores(s.pipeline, *saved);
+    if (usable.ok()) {
+      auto resuming = MakeSource(&s, absl::StrJoin(saved->sections["position"], "\n"));
+      if (resuming.ok()) usable = pipeline.RestoreState(*saved);
+      if (resuming.ok() && usable.ok()) {
+        *source = std::move(*resuming);
+        resumed = true;
+        Log(LogLevel::kInfo, "state restored", {{"state_file", s.state_file}});
+      } else if (usable.ok()) {
+        usable = resuming.status();
+      }
+    }
+    if (!usable.ok()) store.Discard(usable.message());
+  }
+  if (store.enabled() && !resumed) source = MakeSource(&s, "");
+  if (!source.ok()) {
+    std::cerr << "postfix_sasl_exporter: " << source.status().message() << "\n";
+    return 1;
   }
   if (s.once) return RunOnce(source->get(), registry.get(), &pipeline);
 
   Log(LogLevel::kInfo, "starting postfix_sasl_exporter",
       {{"version", PSE_VERSION}, {"revision", PSE_REVISION},
        {"source", (*source)->Describe()}, {"reason", why}});
-  return RunDaemon(s.daemon, source->get(), registry, &pipeline);
+  return RunDaemon(s.daemon, source->get(), registry, &pipeline, &store);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "exporter/http/process_metrics.h"
@@ -36,10 +37,9 @@ void InstallSignalHandlers() {
   signal(SIGPIPE, SIG_IGN);
 }
 
-void Checkpoint(Source* source) {
-  absl::Status st = source->Checkpoint();
+void ReportSave(const absl::Status& st) {
   if (!st.ok()) {
-    Log(LogLevel::kWarn, "cannot save the read position", {{"error", std::string(st.message())}});
+    Log(LogLevel::kWarn, "cannot save the state file", {{"error", std::string(st.message())}});
   }
 }
 
@@ -60,15 +60,25 @@ int RunOnce(Source* source, prometheus::Registry* registry, Pipeline* pipeline) 
 }
 
 int RunDaemon(const DaemonOptions& options, Source* source,
-              std::shared_ptr<prometheus::Registry> registry, Pipeline* pipeline) {
+              std::shared_ptr<prometheus::Registry> registry, Pipeline* pipeline,
+              StateStore* store) {
   InstallSignalHandlers();
   std::atomic<bool> ready{false};
   auto process = std::make_shared<ProcessCollector>();
+  store->Attach(source, pipeline);
+  // Saved before anything is read: a crash before the first periodic save
+  // must not lose what is written meanwhile.
+  ReportSave(store->Save());
+  std::shared_ptr<prometheus::Collectable> metrics = registry;
+  if (store->enabled()) metrics = std::make_shared<SavingCollectable>(store, registry);
   HttpOptions ho = options.http;
   ho.error_log = [](absl::string_view msg) {
-    Log(LogLevel::kDebug, "http", {{"error", std::string(msg)}});
+    // libmicrohttpd's per-connection noise is debug; our own start-up
+    // warning about the open-file limit is not.
+    const bool ours = absl::StartsWith(msg, "open-file limit");
+    Log(ours ? LogLevel::kWarn : LogLevel::kDebug, "http", {{"error", std::string(msg)}});
   };
-  auto server = HttpServer::Start(ho, {registry, process}, [&ready] { return ready.load(); });
+  auto server = HttpServer::Start(ho, {metrics, process}, [&ready] { return ready.load(); });
   if (!server.ok()) {
     std::cerr << "postfix_sasl_exporter: " << server.status().message() << "\n";
     return kExitConfig;
@@ -81,18 +91,28 @@ int RunDaemon(const DaemonOptions& options, Source* source,
   uint64_t watchdog_usec = 0;
   const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0;
   absl::Time next_watchdog = absl::Now();
-  absl::Time next_checkpoint = absl::Now() + options.checkpoint_interval;
+  // The first iteration saves too: a journal is positioned by its first Poll.
+  absl::Time next_checkpoint = absl::Now();
   bool notified = false;
   bool was_up = false;
   while (!g_stop.load()) {
-    if (g_reopen.exchange(false)) {
-      Log(LogLevel::kInfo, "SIGHUP: reopening the log source");
-      source->Reopen();
-    }
-    const size_t n = source->Poll(pipeline);
+    size_t n;
+    SourceStats stats;
     const absl::Time now = absl::Now();
-    const SourceStats stats = source->stats();
-    pipeline->SyncSourceStats(stats, now);
+    {
+      std::lock_guard<std::mutex> lock(store->mutex());
+      if (g_reopen.exchange(false)) {
+        Log(LogLevel::kInfo, "SIGHUP: reopening the log source");
+        source->Reopen();
+      }
+      n = source->Poll(pipeline);
+      stats = source->stats();
+      pipeline->SyncSourceStats(stats, now);
+      if (now >= next_checkpoint) {
+        ReportSave(store->SaveLocked());
+        next_checkpoint = now + options.checkpoint_interval;
+      }
+    }
     if (stats.up != was_up) {
       const char* msg = stats.up          ? "log source open"
                         : source->AtEnd() ? "input ended; still serving the metrics read so far"
@@ -109,17 +129,13 @@ int RunDaemon(const DaemonOptions& options, Source* source,
       sd_notify(0, "WATCHDOG=1");
       next_watchdog = now + absl::Microseconds(watchdog_usec / 2);
     }
-    if (now >= next_checkpoint) {
-      Checkpoint(source);
-      next_checkpoint = now + options.checkpoint_interval;
-    }
     // Wake at least every 200 ms: signals and the watchdog are checked here.
     if (n == 0) source->Wait(absl::Milliseconds(200));
   }
   sd_notify(0, "STOPPING=1");
   Log(LogLevel::kInfo, "shutting down");
-  Checkpoint(source);
   (*server)->Stop();
+  ReportSave(store->Save());
   return 0;
 }
 

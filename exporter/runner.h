@@ -2,10 +2,12 @@
 //
 //  - RunOnce: read the source to its end, print the exposition to stdout.
 //  - RunDaemon: the ingest loop. One thread (the caller's) reads, parses and
-//    counts; the HTTP server's threads only read the registry. Checkpoints
-//    the source every `checkpoint_interval` and at exit, pets the systemd
-//    watchdog, sends READY=1 once the listener is bound and the source open,
-//    reopens the source on SIGHUP and returns on SIGTERM/SIGINT.
+//    counts, holding the state store's lock while it does; the HTTP server's
+//    threads only read the registry. Saves the state file (state_store.h)
+//    at start, every `checkpoint_interval`, before each scrape and at exit;
+//    pets the systemd watchdog, sends READY=1 once the listener is bound and
+//    the source open, reopens the source on SIGHUP and returns on
+//    SIGTERM/SIGINT.
 //
 // Both return the process exit status. RunDaemon installs the signal
 // handlers itself; call it once per process.
@@ -18,6 +20,7 @@
 #include "exporter/http/http_server.h"
 #include "exporter/pipeline.h"
 #include "exporter/source.h"
+#include "exporter/state_store.h"
 #include "prometheus/registry.h"
 
 namespace pse {
@@ -29,12 +32,16 @@ int RunOnce(Source* source, prometheus::Registry* registry, Pipeline* pipeline);
 
 struct DaemonOptions {
   HttpOptions http;
-  // How often the read position / cursor is saved while running.
-  absl::Duration checkpoint_interval = absl::Seconds(5);
+  // How often the state file is saved while ingesting (it is also saved
+  // before every scrape). Shorter: less to re-read after a crash; longer:
+  // fewer fsyncs under a steady stream.
+  absl::Duration checkpoint_interval = absl::Seconds(2);
 };
 
+// `store` may be disabled (no --state.file) but not null.
 int RunDaemon(const DaemonOptions& options, Source* source,
-              std::shared_ptr<prometheus::Registry> registry, Pipeline* pipeline);
+              std::shared_ptr<prometheus::Registry> registry, Pipeline* pipeline,
+              StateStore* store);
 
 }  // namespace pse
 

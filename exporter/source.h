@@ -58,6 +58,9 @@ class Source {
   virtual bool AtEnd() const = 0;
   // Persists the read position (position file / journal cursor), if configured.
   virtual absl::Status Checkpoint() = 0;
+  // The read position as text, for the state file: what the source's
+  // options take to resume exactly there. Empty when there is none yet.
+  virtual std::string CheckpointText() = 0;
   // Closes and reopens the input by name (SIGHUP).
   virtual void Reopen() = 0;
   virtual SourceStats stats() const = 0;

@@ -69,7 +69,7 @@ TEST(StateFile, OtherVersionIsFailedPrecondition) {
 }
 
 TEST(StateFile, EscapeTokenRoundTripsAnyBytes) {
-  for (const std::string raw : {std::string(""), std::string("a b%c\n\t"),
+  for (const std::string& raw : {std::string(""), std::string("a b%c\n\t"),
                                 std::string("\xff\x00z", 3), std::string("[x]")}) {
     const std::string token = EscapeToken(raw);
     EXPECT_EQ(token.find_first_of(" \n"), std::string::npos);

@@ -1,0 +1,67 @@
+#include "exporter/state_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace pse {
+
+StateStore::StateStore(std::string path, Logger logger)
+    : path_(std::move(path)), logger_(std::move(logger)) {
+  if (!logger_) logger_ = [](absl::string_view, absl::string_view) {};
+}
+
+std::optional<StateDocument> StateStore::Load(absl::string_view source_description) {
+  if (!enabled()) return std::nullopt;
+  absl::StatusOr<StateDocument> doc = LoadStateFile(path_);
+  if (absl::IsNotFound(doc.status())) {
+    logger_("info", absl::StrCat("state file ", path_, " does not exist yet; starting fresh"));
+    return std::nullopt;
+  }
+  if (!doc.ok()) {
+    Discard(doc.status().message());
+    return std::nullopt;
+  }
+  if (doc->source != source_description) {
+    Discard(absl::StrCat("it was written for ", doc->source, ", not ", source_description));
+    return std::nullopt;
+  }
+  return std::move(*doc);
+}
+
+void StateStore::Discard(absl::string_view why) {
+  absl::StatusOr<std::string> aside = MoveStateFileAside(path_);
+  logger_("warn", absl::StrCat("state file ", path_, " not used (", why, "); ",
+                               aside.ok() ? absl::StrCat("moved to ", *aside)
+                                          : std::string(aside.status().message()),
+                               "; starting as without one"));
+}
+
+void StateStore::Attach(Source* source, Pipeline* pipeline) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  source_ = source;
+  pipeline_ = pipeline;
+}
+
+absl::Status StateStore::SaveLocked() {
+  if (!enabled() || source_ == nullptr || pipeline_ == nullptr) return absl::OkStatus();
+  StateDocument doc;
+  doc.source = source_->Describe();
+  doc.sections["position"] = absl::StrSplit(source_->CheckpointText(), '\n', absl::SkipEmpty());
+  pipeline_->SaveState(&doc);
+  return SaveStateFile(path_, doc);
+}
+
+absl::Status StateStore::Save() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return SaveLocked();
+}
+
+std::vector<prometheus::MetricFamily> SavingCollectable::Collect() const {
+  std::lock_guard<std::mutex> lock(store_->mutex());
+  absl::Status st = store_->SaveLocked();
+  (void)st;  // the ingest loop reports save failures; a scrape never fails for one
+  return registry_->Collect();
+}
+
+}  // namespace pse
