@@ -68,11 +68,12 @@ install(CODE "
 ")
 
 # Globbed at install time, so new dashboards and rule files ship without
-# touching this file. dashboards/tests/ holds promtool tests, not rules.
+# touching this file. dashboards/tests/ holds promtool tests, not rules;
+# dashboards/mixin/ the jsonnet they are generated from.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/dashboards/ DESTINATION ${PSE_DATA_DIR}/dashboards
-        FILES_MATCHING PATTERN "*.json" PATTERN "tests" EXCLUDE)
+        FILES_MATCHING PATTERN "*.json" PATTERN "tests" EXCLUDE PATTERN "mixin" EXCLUDE)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/dashboards/ DESTINATION ${PSE_DATA_DIR}/rules
-        FILES_MATCHING PATTERN "*.yml" PATTERN "*.yaml" PATTERN "tests" EXCLUDE)
+        FILES_MATCHING PATTERN "*.yml" PATTERN "*.yaml" PATTERN "tests" EXCLUDE PATTERN "mixin" EXCLUDE)
 
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${PSE_DOC_DIR})
 install(FILES ${PROJECT_SOURCE_DIR}/docs/runbook.md DESTINATION ${PSE_DOC_DIR} OPTIONAL)

@@ -20,7 +20,7 @@ build_pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(
-  python3 curl procps clang libclang-rt-dev
+  python3 python3-yaml curl procps clang libclang-rt-dev clang-format jsonnet
   prometheus prometheus-alertmanager
   systemd-journal-remote systemd
   nodejs unzip

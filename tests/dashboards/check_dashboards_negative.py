@@ -3,8 +3,9 @@
 
 Copies dashboards/, docs/runbook.md and tests/dashboards/exported_metrics.txt
 into a temporary tree, checks that the unmodified copy passes, then applies
-one violation at a time and checks that check_dashboards.py fails with the
-expected message. Python 3 standard library only.
+one violation at a time and checks that check_dashboards.py (or, for a
+shipped file edited by hand, dashboards/mixin/generate.sh --check) fails
+with the expected message.
 
 Usage: check_dashboards_negative.py [--root DIR]
 """
@@ -20,8 +21,11 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECKER = os.path.join(HERE, "check_dashboards.py")
 DASH = os.path.join("dashboards", "postfix-sasl-exporter-overview.json")
+FLEET = os.path.join("dashboards", "postfix-sasl-exporter-fleet.json")
 RULES = os.path.join("dashboards", "postfix-sasl-exporter-rules.yml")
 METRICS = os.path.join("tests", "dashboards", "exported_metrics.txt")
+RUNBOOK = os.path.join("docs", "runbook.md")
+GENERATE = os.path.join("dashboards", "mixin", "generate.sh")
 
 
 def edit_json(rel, fn):
@@ -77,6 +81,14 @@ def second_dashboard(tree):
         json.dump(d, f)
 
 
+def set_variable(name, **fields):
+    def mutate(d):
+        for v in d["templating"]["list"]:
+            if v["name"] == name:
+                v.update(fields)
+    return mutate
+
+
 def remove_test_file(name):
     def apply(tree):
         os.remove(os.path.join(tree, "dashboards", "tests", name))
@@ -128,13 +140,13 @@ CASES = [
      edit_text(METRICS, "postfix_smtpd_relay_denied_total\n", ""),
      "metric postfix_smtpd_relay_denied_total is not exported"),
     ("dashboard uses a recording rule that no rule file defines",
-     edit_text(RULES, "- record: postfix:saslauthd_workers", "- record: postfix:sasl_workers"),
+     edit_text(RULES, 'record: "postfix:saslauthd_workers"', 'record: "postfix:sasl_workers"'),
      "metric postfix:saslauthd_workers is not exported"),
     ("rule expression naming a metric the exporter does not export",
-     edit_text(RULES, "rate(postfix_smtpd_relay_denied_total[5m])", "rate(postfix_smtpd_relay_denials_total[5m])"),
+     edit_text(RULES, "rate(postfix_smtpd_relay_denied_total{", "rate(postfix_smtpd_relay_denials_total{"),
      "metric postfix_smtpd_relay_denials_total is not exported"),
     ("alert without severity",
-     edit_text(RULES, "        labels:\n          severity: critical\n", "        labels:\n          team: mail\n"),
+     edit_text(RULES, '        labels:\n          severity: "critical"\n', '        labels:\n          team: "mail"\n'),
      "labels.severity must be one of"),
     ("description without $value",
      edit_text(RULES, "{{ $value | humanize }} relay denials", "many relay denials"),
@@ -149,15 +161,42 @@ CASES = [
      edit_text(os.path.join("dashboards", "tests", "sasl_bruteforce.test.yml"),
                "group_eval_order:\n  - postfix-sasl-exporter-config\n", "group_eval_order:\n"),
      "group_eval_order must list the rule groups"),
-    ("YAML outside the supported subset is refused, not misread",
-     edit_text(RULES, "        for: 5m\n", "        for: &five 5m\n"),
-     "anchors and tags are not supported"),
+    ("rule file that is not valid YAML",
+     edit_text(RULES, "groups:\n", "groups:\n  - name: [unclosed\n"),
+     "not valid YAML"),
+    ("counter shown without rate()",
+     edit_json(DASH, set_expr(lambda e: e.replace("rate(", "(").replace("[$__rate_interval]", ""))),
+     "[target-counter-agg-rule]"),
+    ("query variable not refreshed on time range change",
+     edit_json(DASH, set_variable("job", refresh=1)),
+     "[template-on-time-change-reload]"),
+    ("instance variable that is not multi-select",
+     edit_json(DASH, set_variable("instance", multi=False)),
+     "must be multi-select with allValue"),
+    ("panel with an unknown unit",
+     edit_json(DASH, lambda d: panels(d)[2]["fieldConfig"]["defaults"].update(unit="requests")),
+     "is not a known Grafana unit"),
+    ("fleet dashboard query without the job filter",
+     edit_json(FLEET, set_expr(lambda e: e.replace('job=~"$job",', "", 1))),
+     "[target-job-rule]"),
+    ("runbook_url that is not http(s)",
+     edit_text(RULES, 'runbook_url: "https://github.com', 'runbook_url: "ftp://github.com'),
+     "must be an http(s) URL"),
+    ("runbook section without an Impact subsection",
+     edit_text(RUNBOOK, "### Impact\n", "Impact:\n"),
+     "lacks the subsection(s) ### Impact"),
+    ("shipped rule file edited by hand instead of through the mixin",
+     edit_text(RULES, "* 0 + 60", "* 0 + 70"),
+     "differs from the mixin's output", "generate"),
 ]
 
 
-def run(tree):
-    p = subprocess.run([sys.executable, CHECKER, "--root", tree],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def run(tree, what="check"):
+    if what == "generate":
+        argv = ["sh", os.path.join(tree, GENERATE), "--check"]
+    else:
+        argv = [sys.executable, CHECKER, "--root", tree]
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return p.returncode, p.stdout
 
 
@@ -181,7 +220,12 @@ def main():
         if rc != 0:
             print("FAIL: the unmodified copy does not pass, so the cases below prove nothing:\n" + out)
             return 1
-        for name, mutate, expected in CASES:
+        for name, mutate, expected, *what in CASES:
+            what = what[0] if what else "check"
+            if what == "generate" and not shutil.which("jsonnet"):
+                print(f"FAIL {name}: jsonnet not found (scripts/install-deps.sh --test)")
+                failures += 1
+                continue
             tree = make_tree(args.root, tmp)
             try:
                 mutate(tree)
@@ -189,9 +233,9 @@ def main():
                 print(f"FAIL {name}: {e}")
                 failures += 1
                 continue
-            rc, out = run(tree)
+            rc, out = run(tree, what)
             if rc == 0:
-                print(f"FAIL {name}: check_dashboards.py accepted it")
+                print(f"FAIL {name}: {what} accepted it")
                 failures += 1
             elif expected not in out:
                 print(f"FAIL {name}: rejected, but without {expected!r}:\n{out}")

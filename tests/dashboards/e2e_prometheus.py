@@ -10,7 +10,9 @@ Starts, on loopback ports and with temporary config and data directories:
     Alertmanager.
 Then appends a scenario to the log (password guessing, a saslauthd outage,
 open-relay probing, a burst of parallel submission sessions beyond the
-saslauthd pool, master's process-limit warning) with timestamps of now, and
+saslauthd pool, master's process-limit warning, a client beyond the
+connection count limit, AUTH rate limiting, the relay host rejecting the
+smtp client's credentials) with timestamps of now, and
 checks:
   - the metric families the exporter serves are exactly those listed in
     tests/dashboards/exported_metrics.txt (the list the static check uses);
@@ -67,6 +69,8 @@ EXPECTED = {
     "PostfixSASLFailuresDuringConcurrencyPeak": "exporter",
     "PostfixRelayDenialsSpike": "exporter",
     "PostfixMasterProcessLimitReached": "exporter",
+    "PostfixSMTPDConnectionCountLimitExceeded": "exporter",
+    "PostfixSMTPRelayCredentialsRejected": "exporter",
     "PostfixExporterDown": "dead",
 }
 
@@ -213,6 +217,37 @@ def concurrency_burst(w, parallel):
             stats = "ehlo=1 auth=0/1 quit=1 commands=2/3"
         lines.append(w.line(tag, pid, f"disconnect from {client} {stats}"))
     return lines
+
+
+def client_limits(w, n_refused):
+    """One client beyond smtpd_client_connection_count_limit on port 25
+    (421 and disconnect), and a guesser slowed by the AUTH rate limit."""
+    lines = []
+    client = "unknown[192.0.2.77]"
+    for _ in range(n_refused):
+        pid = w.next_pid()
+        lines.append(w.line("postfix/smtpd", pid, f"connect from {client}"))
+        lines.append(w.line("postfix/smtpd", pid, f"warning: Connection concurrency limit exceeded: 51 from "
+                                                  f"{client} for service smtp"))
+        lines.append(w.line("postfix/smtpd", pid, f"disconnect from {client} commands=0/0"))
+    tag = "postfix/submission/smtpd"
+    pid = w.next_pid()
+    guesser = "unknown[203.0.113.200]"
+    lines.append(w.line(tag, pid, f"connect from {guesser}"))
+    lines.append(w.line(tag, pid, f"warning: AUTH command rate limit exceeded: 11 from {guesser} "
+                                  f"for service submission"))
+    lines.append(w.line(tag, pid, f"disconnect from {guesser} ehlo=1 auth=0/1 quit=1 commands=2/3"))
+    return lines
+
+
+def relay_credentials_rejected(w):
+    """Postfix's smtp client: the relay host answers 535 to its AUTH."""
+    qid = w.next_qid()
+    return [w.line("postfix/smtp", w.next_pid(),
+                   f"{qid}: to=<bob@example.org>, relay=smtp.example.net[198.51.100.25]:587, delay=0.4, "
+                   "delays=0.01/0/0.35/0, dsn=4.7.8, status=deferred (SASL authentication failed; server "
+                   "smtp.example.net[198.51.100.25] said: 535 5.7.8 Error: authentication failed: "
+                   "authentication failure)")]
 
 
 def master_and_anvil(w):
@@ -507,6 +542,8 @@ def run(args, tmp, servers):
         lines += relay_probing(w, 20)                # 100 in all (> 30 in 5m)
         lines += backend_outage(w, 3)
         lines += concurrency_burst(w, 7)             # 7 parallel > 5 workers
+        lines += client_limits(w, 3)                 # 15 refused in all (> 10 in 15m)
+        lines += relay_credentials_rejected(w)       # 5 in all (> 2 in 15m)
         if chunk in (1, 3):
             lines += master_and_anvil(w)
         w.append(lines)
