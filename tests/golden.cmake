@@ -2,6 +2,7 @@
 # Regenerate one after checking its diff:
 #   tests/golden/run_golden.py build/postfix_sasl_exporter tests/fixtures/X.log tests/golden/X.prom --update
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
+pse_find_tool(PSE_PROMTOOL promtool)
 file(GLOB PSE_GOLDEN_FILES ${CMAKE_CURRENT_SOURCE_DIR}/golden/*.prom)
 foreach(golden ${PSE_GOLDEN_FILES})
   get_filename_component(name ${golden} NAME_WLE)
@@ -10,7 +11,8 @@ foreach(golden ${PSE_GOLDEN_FILES})
   if(NOT n EQUAL 1)
     message(FATAL_ERROR "golden ${golden}: want exactly one fixtures/**/${name}.log, found ${n}")
   endif()
-  add_test(NAME golden_${name}
+  pse_script_test(NAME golden_${name}
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/golden/run_golden.py
-            $<TARGET_FILE:postfix_sasl_exporter> ${fixture} ${golden})
+            $<TARGET_FILE:postfix_sasl_exporter> ${fixture} ${golden}
+    LABELS golden TIMEOUT 120 REQUIRES PSE_PROMTOOL)
 endforeach()

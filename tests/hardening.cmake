@@ -1,5 +1,5 @@
-# Hardening tests (issue 8): log injection, hostile and broken input, state
-# caps, fuzzing. Label "hardening"; the fuzzer smoke run is also "fuzz".
+# Hardening tests: log injection, hostile and broken input, state caps,
+# fuzzing. Label "hardening"; the fuzzer smoke run is also "fuzz".
 #
 #   ctest --test-dir build -L hardening --output-on-failure
 #
@@ -8,6 +8,8 @@
 # the real-binary tests are scripts in tests/hardening/. The sanitizer run of the whole suite is
 # scripts/test-sanitize.sh (not part of the default suite; see its header).
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
+pse_find_tool(PSE_PROMTOOL promtool)
+pse_find_tool(PSE_CLANGXX clang++)
 
 set(PSE_HARDENING_DIR ${CMAKE_CURRENT_SOURCE_DIR}/hardening)
 
@@ -18,23 +20,21 @@ set(PSE_HARDENING_FLAGS --maxrss $<TARGET_FILE:hardening_maxrss>)
 if(PSE_SANITIZE)
   list(APPEND PSE_HARDENING_FLAGS --sanitized)
 endif()
-add_test(NAME hardening.hostile_files
-         COMMAND ${Python3_EXECUTABLE} ${PSE_HARDENING_DIR}/hostile_files.py
-                 $<TARGET_FILE:postfix_sasl_exporter> ${PSE_HARDENING_FLAGS})
-add_test(NAME hardening.state_caps
-         COMMAND ${Python3_EXECUTABLE} ${PSE_HARDENING_DIR}/state_caps.py
-                 $<TARGET_FILE:postfix_sasl_exporter> ${PSE_HARDENING_FLAGS})
-set_tests_properties(hardening.hostile_files hardening.state_caps PROPERTIES
-                     LABELS hardening TIMEOUT 300)
+pse_script_test(NAME hardening.hostile_files
+  COMMAND ${Python3_EXECUTABLE} ${PSE_HARDENING_DIR}/hostile_files.py
+          $<TARGET_FILE:postfix_sasl_exporter> ${PSE_HARDENING_FLAGS}
+  LABELS hardening TIMEOUT 300 REQUIRES PSE_PROMTOOL)
+pse_script_test(NAME hardening.state_caps
+  COMMAND ${Python3_EXECUTABLE} ${PSE_HARDENING_DIR}/state_caps.py
+          $<TARGET_FILE:postfix_sasl_exporter> ${PSE_HARDENING_FLAGS}
+  LABELS hardening TIMEOUT 300)
 
 # libFuzzer smoke run: builds the fuzzer with clang under ASan+UBSan in this
-# build tree (not the source tree) and fuzzes for 20 s. Only where clang is
-# installed (scripts/install-deps.sh --test installs it).
-find_program(PSE_CLANGXX clang++)
-if(PSE_CLANGXX)
-  add_test(NAME hardening.fuzz_parser
-           COMMAND ${PROJECT_SOURCE_DIR}/scripts/fuzz.sh 20)
-  set_tests_properties(hardening.fuzz_parser PROPERTIES
-                       LABELS "hardening;fuzz" TIMEOUT 900
-                       ENVIRONMENT "BUILD_DIR=${CMAKE_BINARY_DIR}/fuzz-build;CORPUS_DIR=${CMAKE_BINARY_DIR}/fuzz-corpus;ARTIFACT_DIR=${CMAKE_BINARY_DIR}/fuzz-artifacts")
-endif()
+# build tree (not the source tree) and fuzzes for 20 s.
+pse_script_test(NAME hardening.fuzz_parser
+  COMMAND ${PROJECT_SOURCE_DIR}/scripts/fuzz.sh 20
+  LABELS hardening fuzz TIMEOUT 900 REQUIRES PSE_CLANGXX)
+# Set here, not through PROPERTIES: that list would split the ';'-separated
+# ENVIRONMENT value into separate property names.
+set_tests_properties(hardening.fuzz_parser PROPERTIES ENVIRONMENT
+  "BUILD_DIR=${CMAKE_BINARY_DIR}/fuzz-build;CORPUS_DIR=${CMAKE_BINARY_DIR}/fuzz-corpus;ARTIFACT_DIR=${CMAKE_BINARY_DIR}/fuzz-artifacts")

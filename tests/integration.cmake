@@ -7,17 +7,19 @@
 #   python3 tests/integration/test_daemon_file.py build/postfix_sasl_exporter [-k rotation]
 # or all of them: ctest --test-dir build -L integration
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
-find_program(PSE_SYSTEMD_JOURNAL_REMOTE systemd-journal-remote
-  PATHS /lib/systemd /usr/lib/systemd NO_DEFAULT_PATH)
+pse_find_tool(PSE_SYSTEMD_JOURNAL_REMOTE systemd-journal-remote
+              PATHS /lib/systemd /usr/lib/systemd NO_DEFAULT_PATH)
 
 foreach(name daemon_file config_errors journal)
-  add_test(NAME integration.${name}
-    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_${name}.py
-            $<TARGET_FILE:postfix_sasl_exporter>)
+  set(requires "")
+  set(properties "")
+  if(name STREQUAL journal)
+    set(requires PSE_SYSTEMD_JOURNAL_REMOTE)
+    set(properties ENVIRONMENT "PSE_JOURNAL_REMOTE=${PSE_SYSTEMD_JOURNAL_REMOTE}")
+  endif()
   # TIMEOUT only bounds a hang; every wait inside has its own deadline.
-  set_tests_properties(integration.${name} PROPERTIES LABELS integration TIMEOUT 300)
+  pse_script_test(NAME integration.${name}
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_${name}.py
+            $<TARGET_FILE:postfix_sasl_exporter>
+    LABELS integration TIMEOUT 300 REQUIRES ${requires} PROPERTIES ${properties})
 endforeach()
-if(PSE_SYSTEMD_JOURNAL_REMOTE)
-  set_tests_properties(integration.journal PROPERTIES
-    ENVIRONMENT "PSE_JOURNAL_REMOTE=${PSE_SYSTEMD_JOURNAL_REMOTE}")
-endif()

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""End-to-end test against a real Postfix with real Dovecot SASL (issue 9).
+"""End-to-end test against a real Postfix with real Dovecot SASL.
 
 Starts a private Postfix instance (own config, queue and data directories under a
 temporary directory, listening only on 127.0.0.1 high ports) with three smtpd
@@ -19,8 +19,8 @@ Usage (as root):
   run_e2e.py EXPORTER_BINARY [--keep] [--save-log PATH]
   run_e2e.py --no-exporter [--keep] [--save-log PATH]   # scenario + truth only
 
-Exit status: 0 pass, 1 mismatch or error, 77 prerequisites missing (not root,
-Postfix/Dovecot not installed): ctest reports that as skipped.
+Exit status: 0 pass, 1 mismatch or error, including missing prerequisites (not
+root, or Postfix/Dovecot/OpenSSL not installed: run scripts/install-deps.sh --test).
 
 Nothing is started system-wide: every process is started here, tracked by pid
 and stopped in a finally block (and atexit, for signals turned into SystemExit);
@@ -43,9 +43,12 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
-SKIP = 77
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import psetest  # noqa: E402
+from psetest import TestFailure, free_port, parse_exposition  # noqa: E402
+
 LOCAL_DOMAIN = "e2e.test"
 EXTERNAL_DOMAIN = "example.org"  # RFC 2606; relay to it must always be denied.
 USERS = {"alice": "alice-secret-1", "bob@e2e.test": "bob secret 2"}
@@ -60,25 +63,8 @@ def log(msg):
     print("[e2e] " + msg, flush=True)
 
 
-class Failure(Exception):
-    pass
-
-
-def wait_for(what, predicate, timeout=DEADLINE, interval=0.1):
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise Failure("timed out after %.0fs waiting for %s" % (timeout, what))
-        time.sleep(interval)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def wait_for(predicate, what, deadline=DEADLINE):
+    return psetest.wait_for(predicate, what, deadline=deadline, interval=0.1)
 
 
 def run(cmd, check=True):
@@ -90,7 +76,7 @@ def run(cmd, check=True):
         out.seek(0)
         proc.stdout = out.read()
     if check and proc.returncode != 0:
-        raise Failure("%s failed (%d):\n%s" % (" ".join(cmd), proc.returncode,
+        raise TestFailure("%s failed (%d):\n%s" % (" ".join(cmd), proc.returncode,
                                               proc.stdout))
     return proc
 
@@ -377,10 +363,10 @@ service auth {{
         self.postfix_started = True
         self.postfix("start")
         self.postfix_master_pid = wait_for(
-            "Postfix master pid file",
-            lambda: read_pidfile(os.path.join(self.queue, "pid", "master.pid")))
-        wait_for("master 'daemon started' in the maillog",
-                 lambda: "daemon started" in self.read_maillog())
+            lambda: read_pidfile(os.path.join(self.queue, "pid", "master.pid")),
+            "Postfix master pid file")
+        wait_for(lambda: "daemon started" in self.read_maillog(),
+                 "master 'daemon started' in the maillog")
         log("postfix master pid %d, ports %s" % (self.postfix_master_pid, self.ports))
 
     def stop_postfix(self):
@@ -400,7 +386,7 @@ service auth {{
     def start_dovecot(self):
         pidfile = os.path.join(self.dovecot_run, "master.pid")
         run(["dovecot", "-c", self.dovecot_conf])
-        self.dovecot_pid = wait_for("dovecot master pid file", lambda: read_pidfile(pidfile))
+        self.dovecot_pid = wait_for(lambda: read_pidfile(pidfile), "dovecot master pid file")
         sock = os.path.join(self.queue, "private", "auth")
 
         def connectable():
@@ -412,7 +398,7 @@ service auth {{
                 return False
             finally:
                 s.close()
-        wait_for("dovecot auth socket", connectable)
+        wait_for(connectable, "dovecot auth socket")
         log("dovecot master pid %d" % self.dovecot_pid)
 
     def stop_dovecot(self):
@@ -441,13 +427,10 @@ service auth {{
 
         def up():
             if self.exporter.poll() is not None:
-                raise Failure("exporter exited with %s:\n%s" % (
+                raise TestFailure("exporter exited with %s:\n%s" % (
                     self.exporter.returncode, self.exporter_stderr()))
-            try:
-                return scrape(self.exporter_url)
-            except OSError:
-                return None
-        wait_for("exporter /metrics", up)
+            return scrape(self.exporter_url)  # OSError: not listening yet
+        wait_for(up, "exporter /metrics")
 
     def exporter_stderr(self):
         if not self.exporter_err:
@@ -516,8 +499,7 @@ service auth {{
 
     def wait_quiescent(self):
         """Until every smtpd session in the log has ended (its last lines are written)."""
-        wait_for("all smtpd sessions to end in the log",
-                 lambda: not self.open_smtpd_sessions())
+        wait_for(lambda: not self.open_smtpd_sessions(), "all smtpd sessions to end in the log")
 
     def smtpd_processes(self, service):
         """Live smtpd processes serving `service` (master passes `-n <name>`)."""
@@ -620,19 +602,19 @@ class Client:
         verb, _, arg = line.partition(" ")
         code, msg = self.smtp.docmd(verb, arg)
         if code not in expect:
-            raise Failure("%s: %r answered %d %s, expected %s" % (
+            raise TestFailure("%s: %r answered %d %s, expected %s" % (
                 self.service, line, code, msg.decode(errors="replace"), expect))
         return code, msg
 
     def ehlo(self):
         code, _ = self.smtp.ehlo("client.e2e.test")
         if code != 250:
-            raise Failure("%s: EHLO answered %d" % (self.service, code))
+            raise TestFailure("%s: EHLO answered %d" % (self.service, code))
 
     def starttls(self):
         code, msg = self.smtp.starttls(context=self.tls)
         if code != 220:
-            raise Failure("%s: STARTTLS answered %d %s" % (self.service, code, msg))
+            raise TestFailure("%s: STARTTLS answered %d %s" % (self.service, code, msg))
         self.ehlo()
 
     def ready(self):
@@ -702,7 +684,7 @@ class Client:
         rcpt = "postmaster@" + LOCAL_DOMAIN
         refused = self.smtp.sendmail(sender, [rcpt], "Subject: e2e\r\n\r\nhello\r\n")
         if refused:
-            raise Failure("%s: local delivery refused: %r" % (self.service, refused))
+            raise TestFailure("%s: local delivery refused: %r" % (self.service, refused))
         self.truth.messages[(self.service, self.method or "none")] += 1
         self.truth.note(self.service, "sent mail to " + rcpt)
 
@@ -799,8 +781,8 @@ def scenario(world, truth):
     # Only fresh smtpd processes must meet the stopped Dovecot: a reused one
     # still holds its old auth connection and would fail differently.
     for svc in ("submission", "smtps"):
-        wait_for("idle %s smtpd processes to exit (max_idle)" % svc,
-                 lambda: not world.smtpd_processes(svc), timeout=30)
+        wait_for(lambda: not world.smtpd_processes(svc),
+                 "idle %s smtpd processes to exit (max_idle)" % svc, deadline=30)
     world.stop_dovecot()
     for svc, n in (("submission", 2), ("smtps", 1)):
         for _ in range(n):
@@ -824,9 +806,8 @@ def scenario(world, truth):
     top = max(BURST.values())
     assert list(BURST.values())[-1] == top
     truth.anvil_count_max = top
-    wait_for("anvil to report connection count %d" % top,
-             lambda: "max connection count %d for" % top in world.read_maillog(),
-             timeout=30)
+    wait_for(lambda: "max connection count %d for" % top in world.read_maillog(),
+             "anvil to report connection count %d" % top, deadline=30)
 
 
 def session_meets_dead_backend(world, truth, service):
@@ -847,14 +828,14 @@ def session_meets_dead_backend(world, truth, service):
         else:
             f = sock.makefile("rb")
             if not f.readline().startswith(b"220"):
-                raise Failure("%s: no banner" % service)
+                raise TestFailure("%s: no banner" % service)
             truth.connects[service] += 1
             sock.sendall(b"EHLO client.e2e.test\r\n")
             while not f.readline()[:4] == b"250 ":
                 pass
             sock.sendall(b"STARTTLS\r\n")
             if not f.readline().startswith(b"220"):
-                raise Failure("%s: STARTTLS refused" % service)
+                raise TestFailure("%s: STARTTLS refused" % service)
             sock = ctx.wrap_socket(sock, server_hostname="localhost")
         # smtpd is dying now: the session must end without a greeting/EHLO reply.
         try:
@@ -863,7 +844,7 @@ def session_meets_dead_backend(world, truth, service):
         except (OSError, ssl.SSLError):
             data = b""
         if data.startswith(b"250") or data.startswith(b"220"):
-            raise Failure("%s: session survived a stopped Dovecot: %r" % (service, data))
+            raise TestFailure("%s: session survived a stopped Dovecot: %r" % (service, data))
     finally:
         sock.close()
     truth.backend_errors[service] += 1
@@ -894,7 +875,7 @@ def burst(world, truth, service, n):
     for t in threads:
         t.join()
     if errors:
-        raise Failure("%s burst failed: %s" % (service, errors))
+        raise TestFailure("%s burst failed: %s" % (service, errors))
     truth.connects[service] += truth_local.connects[service]
     truth.disconnects[service] += truth_local.disconnects[service]
     # Outside the bursts the client holds one session at a time, and each
@@ -909,33 +890,20 @@ def burst(world, truth, service, n):
 # ---------------------------------------------------------------------------
 # Scraping and comparing.
 
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$')
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
 def scrape(url):
-    with urllib.request.urlopen(url + "/metrics", timeout=5) as r:
-        text = r.read().decode()
-    samples = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = SAMPLE.match(line)
-        if not m:
-            continue
-        labels = tuple(sorted(LABEL.findall(m.group(2) or "")))
-        samples[(m.group(1), labels)] = float(m.group(3))
-    return samples
+    status, _, body = psetest.http_get(url + "/metrics")
+    psetest.check(status == 200, "GET %s/metrics: status %d" % (url, status))
+    return parse_exposition(body.decode())
 
 
 def family(samples, name, keys):
     """{label values tuple: value} for the non-zero samples of one metric."""
     out = {}
-    for (n, labels), v in samples.items():
-        if n != name or v == 0:
+    for key, v in samples.family(name).items():
+        if v == 0:
             continue
-        d = dict(labels)
-        out[tuple(d.get(k, "") for k in keys)] = v
+        labels = samples.labels(key)
+        out[tuple(labels.get(k, "") for k in keys)] = v
     return out
 
 
@@ -1034,8 +1002,7 @@ def save_truth(truth, path):
 
 
 def lines_read(url):
-    s = scrape(url)
-    return s.get(("postfix_exporter_log_lines_total", ()))
+    return scrape(url).value("postfix_exporter_log_lines_total")
 
 
 # ---------------------------------------------------------------------------
@@ -1052,13 +1019,14 @@ def main():
     if not args.exporter and not args.no_exporter:
         ap.error("give the exporter binary or --no-exporter")
 
-    if os.geteuid() != 0:
-        log("SKIP: must run as root (starts a private Postfix and Dovecot)")
-        return SKIP
-    for tool in ("postfix", "postconf", "dovecot", "openssl"):
-        if not shutil.which(tool):
-            log("SKIP: %s not installed (scripts/install-deps.sh --test)" % tool)
-            return SKIP
+    try:
+        psetest.require_root("starts a private Postfix and Dovecot")
+        for tool, package in (("postfix", "postfix"), ("postconf", "postfix"),
+                              ("dovecot", "dovecot-core"), ("openssl", "openssl")):
+            psetest.require_tool(tool, package)
+    except TestFailure as e:
+        log("FAIL: %s" % e)
+        return 1
     if args.exporter and not os.access(args.exporter, os.X_OK):
         log("exporter binary %s is not executable" % args.exporter)
         return 1
@@ -1097,10 +1065,10 @@ def main():
         with open(world.maillog, "rb") as f:
             n_lines = f.read().count(b"\n")
         try:
-            wait_for("exporter to read all %d log lines" % n_lines,
-                     lambda: lines_read(world.exporter_url) == n_lines, timeout=30)
-        except Failure as e:
-            raise Failure("%s (it has read %s)\nexporter stderr:\n%s" % (
+            wait_for(lambda: lines_read(world.exporter_url) == n_lines,
+                     "exporter to read all %d log lines" % n_lines, deadline=30)
+        except TestFailure as e:
+            raise TestFailure("%s (it has read %s)\nexporter stderr:\n%s" % (
                 e, lines_read(world.exporter_url), world.exporter_stderr()))
         samples = scrape(world.exporter_url)
         mismatches = compare(world, truth, samples)
@@ -1110,7 +1078,7 @@ def main():
             log("PASS: all metric families equal the client's record")
             status = 0
     except Exception as e:
-        if isinstance(e, Failure):
+        if isinstance(e, TestFailure):
             log("ERROR: %s" % e)
         else:
             import traceback

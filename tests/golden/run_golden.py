@@ -6,25 +6,18 @@ usage: run_golden.py EXPORTER FIXTURE.log GOLDEN.prom [--update]
 The exporter runs with TZ=UTC and --postfix.syslog_year=2024 so BSD
 timestamps mean the same on every machine. The build_info labels (version,
 revision) change with every commit and are normalised before comparing. The
-output must also pass `promtool check metrics` when promtool is installed
-(scripts/install-deps.sh --test installs it; CI always has it).
+output must also pass `promtool check metrics`; without promtool the test
+fails (scripts/install-deps.sh --test installs it).
 """
 import difflib
 import os
 import re
-import shutil
 import subprocess
 import sys
 
-
-def run_exporter(exporter, fixture):
-    env = dict(os.environ, TZ="UTC")
-    proc = subprocess.run(
-        [exporter, "--once", "--postfix.logfile_path=" + fixture, "--postfix.syslog_year=2024"],
-        capture_output=True, env=env, timeout=60)
-    if proc.returncode != 0:
-        sys.exit("exporter exited %d: %s" % (proc.returncode, proc.stderr.decode(errors="replace")))
-    return proc.stdout.decode()
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from psetest import check, require_tool, run_main, run_once  # noqa: E402
 
 
 def normalise(text):
@@ -32,20 +25,13 @@ def normalise(text):
                   'postfix_exporter_build_info{revision="X",version="X"} 1', text, flags=re.M)
 
 
-def main():
-    args = [a for a in sys.argv[1:] if a != "--update"]
-    update = "--update" in sys.argv[1:]
-    if len(args) != 3:
-        sys.exit(__doc__)
-    exporter, fixture, golden = args
-    out = run_exporter(exporter, fixture)
-
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        sys.exit("promtool not found: run scripts/install-deps.sh --test")
-    check = subprocess.run([promtool, "check", "metrics"], input=out.encode(), capture_output=True)
-    if check.returncode != 0:
-        sys.exit("promtool check metrics failed:\n" + check.stdout.decode() + check.stderr.decode())
+def golden_test(exporter, fixture, golden, update):
+    promtool = require_tool("promtool", "prometheus")
+    out = run_once(exporter, ["--postfix.logfile_path=" + fixture, "--postfix.syslog_year=2024"],
+                   timeout=60).text
+    lint = subprocess.run([promtool, "check", "metrics"], input=out.encode(), capture_output=True)
+    check(lint.returncode == 0, "promtool check metrics failed:\n"
+          + lint.stdout.decode() + lint.stderr.decode())
 
     got = normalise(out)
     if update:
@@ -56,10 +42,17 @@ def main():
     with open(golden) as f:
         want = f.read()
     if got != want:
-        diff = difflib.unified_diff(want.splitlines(True), got.splitlines(True), golden, "actual")
-        sys.stdout.writelines(diff)
-        sys.exit("golden mismatch for %s (rerun with --update after checking the diff)" % fixture)
-    print("ok", os.path.basename(fixture))
+        sys.stdout.writelines(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
+                                                   golden, "actual"))
+    check(got == want, "golden mismatch for %s (rerun with --update after checking the diff)"
+          % fixture)
+
+
+def main():
+    args = [a for a in sys.argv[1:] if a != "--update"]
+    if len(args) != 3:
+        sys.exit(__doc__)
+    run_main(golden_test, *map(os.path.abspath, args), "--update" in sys.argv[1:])
 
 
 if __name__ == "__main__":

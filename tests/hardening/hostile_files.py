@@ -19,18 +19,19 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from once import Checker, base_args, parse_args, run_once  # noqa: E402
+from once import base_args, check_rss, parse_args, run_measured  # noqa: E402  (and psetest)
+from psetest import (CONNECTS, FAILURES, LINES, MALFORMED, RELAY, check,  # noqa: E402
+                     check_samples, log_line, require_tool, run_main, sample_key)
 
 MAX_LINE = 64 * 1024  # --postfix.logfile_max_line_length default
-
-
-def ts(sec):
-    return 'Jul  5 %02d:%02d:%02d' % (12 + sec // 3600, (sec // 60) % 60, sec % 60)
+TOO_LONG = 'postfix_exporter_log_lines_too_long_total'
 
 
 def line(sec, tag, pid, msg):
-    return ('%s mx %s[%d]: ' % (ts(sec), tag, pid)).encode() + msg
+    """A syslog line of bytes, without its newline."""
+    return log_line(sec, tag, pid, msg, host='mx')[:-1]
 
 
 def write_garbage(path, size):
@@ -63,36 +64,23 @@ def write_garbage(path, size):
     return short, long_
 
 
-def check_exposition(c, what, res):
+def check_exposition(what, res, promtool):
     try:
         res.output.decode('utf-8', 'strict')
-        c.true(what + ': /metrics is valid UTF-8', True)
     except UnicodeDecodeError as e:
-        c.true(what + ': /metrics is valid UTF-8', False, str(e))
-    promtool = shutil.which('promtool')
-    if promtool is None:
-        c.true(what + ': promtool installed (scripts/install-deps.sh --test)', False)
-        return
+        check(False, '%s: /metrics is not valid UTF-8: %s' % (what, e))
     chk = subprocess.run([promtool, 'check', 'metrics'], input=res.output, capture_output=True)
-    c.true(what + ': promtool check metrics', chk.returncode == 0,
-           (chk.stdout + chk.stderr).decode('utf-8', 'replace')[:500])
+    check(chk.returncode == 0, '%s: promtool check metrics: %s'
+          % (what, (chk.stdout + chk.stderr).decode('utf-8', 'replace')[:500]))
 
 
 def main():
     ap = base_args()
     ap.add_argument('--garbage-mib', type=int, default=50)
     args = parse_args(ap)
-    c = Checker()
+    promtool = require_tool('promtool', 'prometheus')
     tmp = tempfile.mkdtemp(prefix='hostile_files.')
     try:
-        def rss_ok(what, res):
-            if args.sanitized:
-                print('info %s: peak RSS %s MiB (not checked in a sanitizer build)'
-                      % (what, '?' if res.maxrss_mib is None else '%.1f' % res.maxrss_mib))
-            else:
-                c.true('%s: peak RSS %.1f MiB < %.0f MiB' % (what, res.maxrss_mib, args.rss_limit_mib),
-                       res.maxrss_mib < args.rss_limit_mib)
-
         # 1. A 10 MB line between two real lines, and a 10 MB unterminated tail.
         path = os.path.join(tmp, 'ten_mb_line.log')
         with open(path, 'wb') as f:
@@ -101,38 +89,31 @@ def main():
                     + b'A' * (10 << 20) + b'\n')
             f.write(line(2, 'postfix/smtpd', 12, b'connect from h[192.0.2.2]') + b'\n')
             f.write(line(3, 'postfix/smtpd', 13, b'connect from h[192.0.2.3] ') + b'B' * (10 << 20))
-        res = run_once(args.binary, path, maxrss_tool=args.maxrss)
-        c.eq('10 MB line: exit status', res.returncode, 0)
-        c.eq('10 MB line: log_lines_total', res.value('postfix_exporter_log_lines_total'), 2)
-        c.eq('10 MB line: log_lines_too_long_total', res.value('postfix_exporter_log_lines_too_long_total'), 2)
-        c.eq('10 MB line: log_lines_malformed_total', res.value('postfix_exporter_log_lines_malformed_total'), 0)
-        c.eq('10 MB line: connects', res.value('postfix_smtpd_connects_total', service='smtp'), 2)
-        c.eq('10 MB line: failures', res.total('postfix_smtpd_sasl_authentication_failures_total'), 0)
-        rss_ok('10 MB line', res)
-        check_exposition(c, '10 MB line', res)
+        res = run_measured(args, path)
+        check_samples(res.samples, {LINES: 2, TOO_LONG: 2, MALFORMED: 0,
+                                    sample_key(CONNECTS, {'service': 'smtp'}): 2}, '10 MB line')
+        check(res.samples.total(FAILURES) == 0, '10 MB line: failures counted')
+        check_rss(args, '10 MB line', res)
+        check_exposition('10 MB line', res, promtool)
 
         # 2. Binary garbage.
         path = os.path.join(tmp, 'garbage.log')
         short, long_ = write_garbage(path, args.garbage_mib << 20)
         print('info garbage: %d MiB, %d short lines, %d over-long lines'
               % (os.path.getsize(path) >> 20, short, long_))
-        res = run_once(args.binary, path, maxrss_tool=args.maxrss)
-        c.eq('garbage: exit status', res.returncode, 0)
-        c.eq('garbage: log_lines_total', res.value('postfix_exporter_log_lines_total'), short)
-        c.eq('garbage: log_lines_malformed_total', res.value('postfix_exporter_log_lines_malformed_total'), short)
-        c.eq('garbage: log_lines_too_long_total', res.value('postfix_exporter_log_lines_too_long_total'), long_)
-        c.eq('garbage: connects', res.total('postfix_smtpd_connects_total'), 0)
-        rss_ok('garbage', res)
-        check_exposition(c, 'garbage', res)
+        res = run_measured(args, path)
+        check_samples(res.samples, {LINES: short, MALFORMED: short, TOO_LONG: long_}, 'garbage')
+        check(res.samples.total(CONNECTS) == 0, 'garbage: connects counted')
+        check_rss(args, 'garbage', res)
+        check_exposition('garbage', res, promtool)
 
         # 3. A log of one unterminated line.
         path = os.path.join(tmp, 'partial.log')
         with open(path, 'wb') as f:
             f.write(line(0, 'postfix/submission/smtpd', 10, b'connect from h[192.0.2.1]'))
-        res = run_once(args.binary, path, maxrss_tool=args.maxrss)
-        c.eq('partial line: exit status', res.returncode, 0)
-        c.eq('partial line: log_lines_total', res.value('postfix_exporter_log_lines_total'), 1)
-        c.eq('partial line: connects', res.value('postfix_smtpd_connects_total', service='submission'), 1)
+        res = run_measured(args, path)
+        check_samples(res.samples, {LINES: 1, sample_key(CONNECTS, {'service': 'submission'}): 1},
+                      'partial line')
 
         # 4. Real lines carrying invalid UTF-8 and NUL bytes in client text.
         path = os.path.join(tmp, 'utf8_nul.log')
@@ -149,20 +130,17 @@ def main():
         ]
         with open(path, 'wb') as f:
             f.write(b'\n'.join(lines) + b'\n')
-        res = run_once(args.binary, path, maxrss_tool=args.maxrss)
-        c.eq('utf8/nul: exit status', res.returncode, 0)
-        c.eq('utf8/nul: log_lines_total', res.value('postfix_exporter_log_lines_total'), 5)
-        c.eq('utf8/nul: malformed', res.value('postfix_exporter_log_lines_malformed_total'), 1)
-        c.eq('utf8/nul: connects', res.value('postfix_smtpd_connects_total', service='submission'), 1)
-        c.eq('utf8/nul: relay denied', res.value('postfix_smtpd_relay_denied_total', service='submission'), 1)
-        c.eq('utf8/nul: PLAIN unspecified', res.value('postfix_smtpd_sasl_authentication_failures_total',
-                                                     service='submission', method='PLAIN',
-                                                     reason='unspecified'), 1)
-        check_exposition(c, 'utf8/nul', res)
+        res = run_measured(args, path)
+        check_samples(res.samples, {
+            LINES: 5, MALFORMED: 1,
+            sample_key(CONNECTS, {'service': 'submission'}): 1,
+            sample_key(RELAY, {'service': 'submission'}): 1,
+            sample_key(FAILURES, {'service': 'submission', 'method': 'PLAIN',
+                                  'reason': 'unspecified'}): 1}, 'utf8/nul')
+        check_exposition('utf8/nul', res, promtool)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    c.finish()
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

@@ -29,29 +29,31 @@ import shutil
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from once import Checker, base_args, parse_args, run_once  # noqa: E402
+from once import base_args, check_rss, parse_args, run_measured  # noqa: E402  (and psetest)
+from psetest import (CONNECTS, FAILURES, LINES, SESSIONS, check, check_samples,  # noqa: E402
+                     log_line, run_main, sample_key, smtpd_program)
 
 DEFAULT_CAP = 16384
-
-
-def ts(sec):
-    return 'Jul  5 12:%02d:%02d' % (sec // 60, sec % 60)
+TRACKED = 'postfix_exporter_sessions_tracked'
+EVICTIONS = 'postfix_exporter_session_evictions_total'
 
 
 def write_sessions(path, n):
     with open(path, 'w') as f:
-        f.writelines('%s mx %s[%d]: connect from h[192.%d.%d.%d]\n'
-                     % (ts(i * 600 // n), 'postfix/smtpd' if i % 2 else 'postfix/submission/smtpd',
-                        200000 + i, (i >> 16) & 255, (i >> 8) & 255, i & 255)
+        f.writelines(log_line(i * 600 // n, smtpd_program('smtp' if i % 2 else 'submission'),
+                              200000 + i, 'connect from h[192.%d.%d.%d]'
+                              % ((i >> 16) & 255, (i >> 8) & 255, i & 255), host='mx')
                      for i in range(n))
 
 
 def write_clients(path, n):
     with open(path, 'w') as f:
-        f.writelines('%s mx postfix/submission/smtpd[%d]: warning: unknown[10.%d.%d.%d]: '
-                     'SASL LOGIN authentication failed: UGFzc3dvcmQ6\n'
-                     % (ts(i * 600 // n), 100000 + i, (i >> 16) & 255, (i >> 8) & 255, i & 255)
+        f.writelines(log_line(i * 600 // n, 'postfix/submission/smtpd', 100000 + i,
+                              'warning: unknown[10.%d.%d.%d]: SASL LOGIN authentication failed: '
+                              'UGFzc3dvcmQ6' % ((i >> 16) & 255, (i >> 8) & 255, i & 255),
+                              host='mx')
                      for i in range(n))
 
 
@@ -61,25 +63,16 @@ def main():
     ap.add_argument('--growth-limit-mib', type=float, default=6)
     args = parse_args(ap)
     n_clients = args.clients
-    c = Checker()
     tmp = tempfile.mkdtemp(prefix='state_caps.')
     rss = {}
 
     def check_caps(what, res, lines, cap):
-        c.eq(what + ': exit status', res.returncode, 0)
-        c.eq(what + ': log_lines_total', res.value('postfix_exporter_log_lines_total'), lines)
-        c.eq(what + ': sessions_tracked', res.value('postfix_exporter_sessions_tracked'), cap)
-        c.eq(what + ': evictions{capacity}',
-             res.value('postfix_exporter_session_evictions_total', reason='capacity'), lines - cap)
-        c.eq(what + ': evictions{idle_timeout}',
-             res.value('postfix_exporter_session_evictions_total', reason='idle_timeout'), 0)
+        check_samples(res.samples, {
+            LINES: lines, TRACKED: cap,
+            sample_key(EVICTIONS, {'reason': 'capacity'}): lines - cap,
+            sample_key(EVICTIONS, {'reason': 'idle_timeout'}): 0}, what)
         rss[what] = res.maxrss_mib
-        if args.sanitized:
-            print('info %s: peak RSS %s MiB (not checked in a sanitizer build)'
-                      % (what, '?' if res.maxrss_mib is None else '%.1f' % res.maxrss_mib))
-        else:
-            c.true('%s: peak RSS %.1f MiB < %.0f MiB' % (what, res.maxrss_mib, args.rss_limit_mib),
-                   res.maxrss_mib < args.rss_limit_mib)
+        check_rss(args, what, res)
 
     try:
         sessions = os.path.join(tmp, 'sessions.log')
@@ -87,33 +80,33 @@ def main():
         for cap in (DEFAULT_CAP, 1000):
             flags = [] if cap == DEFAULT_CAP else ['--sessions.max_tracked=%d' % cap]
             what = 'sessions cap %d' % cap
-            res = run_once(args.binary, sessions, *flags, maxrss_tool=args.maxrss)
+            res = run_measured(args, sessions, *flags)
             check_caps(what, res, 100000, cap)
-            c.eq(what + ': open sessions', res.total('postfix_smtpd_sessions'), cap)
-            c.eq(what + ': connects', res.total('postfix_smtpd_connects_total'), 100000)
+            check(res.samples.total(SESSIONS) == cap, '%s: open sessions %s, expected %d'
+                  % (what, res.samples.total(SESSIONS), cap))
+            check(res.samples.total(CONNECTS) == 100000, '%s: connects %s, expected 100000'
+                  % (what, res.samples.total(CONNECTS)))
         os.unlink(sessions)
 
         for n in (n_clients // 10, n_clients):
             clients = os.path.join(tmp, 'clients.log')
             write_clients(clients, n)
             what = '%d clients' % n
-            res = run_once(args.binary, clients, maxrss_tool=args.maxrss)
+            res = run_measured(args, clients)
             check_caps(what, res, n, DEFAULT_CAP)
-            c.eq(what + ': LOGIN bad_credentials',
-                 res.value('postfix_smtpd_sasl_authentication_failures_total', service='submission',
-                           method='LOGIN', reason='bad_credentials'), n)
+            check_samples(res.samples, {sample_key(FAILURES, {
+                'service': 'submission', 'method': 'LOGIN', 'reason': 'bad_credentials'}): n}, what)
             os.unlink(clients)
 
         if not args.sanitized:
             big = rss['%d clients' % n_clients]
             for base in ('sessions cap %d' % DEFAULT_CAP, '%d clients' % (n_clients // 10)):
-                c.true('peak RSS after %d clients (%.1f MiB) exceeds %s (%.1f MiB) by < %.0f MiB'
-                       % (n_clients, big, base, rss[base], args.growth_limit_mib),
-                       big - rss[base] < args.growth_limit_mib)
+                check(big - rss[base] < args.growth_limit_mib,
+                      'peak RSS after %d clients (%.1f MiB) exceeds %s (%.1f MiB) by >= %.0f MiB'
+                      % (n_clients, big, base, rss[base], args.growth_limit_mib))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    c.finish()
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

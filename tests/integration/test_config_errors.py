@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Integration tests of the real exporter's configuration (issue 3): bad
+"""Integration tests of the real exporter's configuration: bad
 flags and config files stop start-up with exit status 2 and a message naming
 the file, line and key (or the flag); a good file applies and flags win over
 it; --help/--version; the log formats.
@@ -15,7 +15,10 @@ import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # keep the source tree clean
-import harness  # noqa: E402
+import harness  # noqa: E402  (puts tests/pylib on sys.path)
+import psetest  # noqa: E402
+from harness import expect_status, stopped_cleanly  # noqa: E402
+from psetest import check  # noqa: E402
 
 EXIT_CONFIG = 2
 
@@ -39,7 +42,7 @@ class ConfigTest(harness.TempDirTest):
             proc = subprocess.run([harness.BINARY] + args, capture_output=True, timeout=timeout,
                                   env=dict(os.environ, TZ="UTC"))
         except subprocess.TimeoutExpired as e:
-            self.fail("did not exit within %ss: %s\nstderr: %s" % (timeout, args, e.stderr))
+            check(False, "did not exit within %ss: %s\nstderr: %s" % (timeout, args, e.stderr))
         return proc.returncode, proc.stdout.decode(errors="replace"), \
             proc.stderr.decode(errors="replace")
 
@@ -58,10 +61,11 @@ class ConfigTest(harness.TempDirTest):
 
     def assert_config_error(self, args, *needles):
         rc, out, err = self.run_exporter(args)
-        self.assertEqual(rc, EXIT_CONFIG, "args %s: exit %d, stderr: %s" % (args, rc, err))
+        check(rc == EXIT_CONFIG, "args %s: exit %d, expected %d; stderr: %s"
+              % (args, rc, EXIT_CONFIG, err))
         for needle in needles:
-            self.assertIn(needle, err, "args %s: stderr does not name %r" % (args, needle))
-        self.assertEqual(out, "", "nothing goes to stdout on an error")
+            check(needle in err, "args %s: stderr does not name %r: %s" % (args, needle, err))
+        check(out == "", "args %s: stdout %r; nothing goes to stdout on an error" % (args, out))
         return err
 
     def assert_file_error(self, yaml_text, line, key, *more, listen_flag=True):
@@ -69,10 +73,11 @@ class ConfigTest(harness.TempDirTest):
         path = self.write("config.yml", yaml_text)
         args = ["--config.file=" + path, "--postfix.logfile_path=" + self.log_path()]
         if listen_flag:  # a mistake must not start a listener on :9154
-            args.append("--web.listen-address=127.0.0.1:%d" % harness.free_port())
+            args.append("--web.listen-address=127.0.0.1:%d" % psetest.free_port())
         err = self.assert_config_error(args, "%s:%d" % (path, line), *more)
         if key is not None:
-            self.assertRegex(err, r'\b%s\b' % re.escape(key))
+            check(re.search(r'\b%s\b' % re.escape(key), err), "stderr does not name %s: %s"
+                  % (key, err))
         return err
 
     # --- config file errors --------------------------------------------------
@@ -152,8 +157,8 @@ class ConfigTest(harness.TempDirTest):
             port = busy.getsockname()[1]
             rc, out, err = self.run_exporter(
                 self.flag_args("--web.listen-address=127.0.0.1:%d" % port))
-        self.assertNotEqual(rc, 0, err)
-        self.assertIn("127.0.0.1:%d" % port, err)
+        check(rc != 0, "started on a busy port: " + err)
+        check("127.0.0.1:%d" % port in err, "stderr does not name the address: " + err)
 
     def test_telemetry_path_without_slash(self):
         self.assert_config_error(self.flag_args("--web.telemetry-path=metrics"),
@@ -183,12 +188,11 @@ class ConfigTest(harness.TempDirTest):
                           "web:\n  telemetry-path: /from-file\n" % log)
         exp = self.start(["--config.file=" + path])
         exp.wait_ready()
-        self.assertEqual(exp.get("/from-file")[0], 200)
-        self.assertEqual(exp.get("/metrics")[0], 404)
+        expect_status(exp, "/from-file", 200)
+        expect_status(exp, "/metrics", 404)
         with open(log, "a") as f:
-            f.write(harness.MailLog().relay_denied())
-        exp.wait_for(lambda: exp.scrape("/from-file").get(
-            harness.sample_key(harness.RELAY, {"service": "smtp"})) == 1,
+            f.write(psetest.MailLog(rfc3339=True).relay_denied())
+        exp.wait_for(lambda: exp.scrape("/from-file").value(psetest.RELAY, service="smtp") == 1,
             "the relay denial is counted (the file's log path applies)")
 
     def test_flag_wins_over_file(self):
@@ -198,70 +202,69 @@ class ConfigTest(harness.TempDirTest):
         exp = self.start(["--config.file=" + path, "--web.telemetry-path=/from-flag",
                           "--postfix.logfile_path=" + log])
         exp.wait_ready()  # other.log does not exist: ready means mail.log is open
-        self.assertEqual(exp.get("/from-flag")[0], 200)
-        self.assertEqual(exp.get("/from-file")[0], 404)
+        expect_status(exp, "/from-flag", 200)
+        expect_status(exp, "/from-file", 404)
 
     def test_listen_addresses_from_file(self):
-        ports = [harness.free_port(), harness.free_port()]
+        ports = [psetest.free_port(), psetest.free_port()]
         path = self.write("config.yml", "postfix.logfile_path: %s\nweb:\n  listen-address:\n"
                           "    - 127.0.0.1:%d\n    - 127.0.0.1:%d\n"
                           % (self.log_path(), ports[0], ports[1]))
         first = self.start(["--config.file=" + path], port=ports[0], listen=False)
         first.wait_ready()
-        status, _, body = harness.http_get("http://127.0.0.1:%d/metrics" % ports[1])
-        self.assertEqual(status, 200)
-        self.assertIn("postfix_exporter_build_info", body.decode())
+        status, _, body = psetest.http_get("http://127.0.0.1:%d/metrics" % ports[1])
+        check(status == 200, "second address from the file: status %d" % status)
+        check("postfix_exporter_build_info" in body.decode(), "no build_info on the second address")
 
     # --- --help, --version, logs ---------------------------------------------
 
     def test_version(self):
         rc, out, err = self.run_exporter(["--version"])
-        self.assertEqual(rc, 0, err)
-        self.assertRegex(out, r"^postfix_sasl_exporter \d+\.\d+\.\d+")
+        check(rc == 0, "--version exit %d: %s" % (rc, err))
+        check(re.search(r"^postfix_sasl_exporter \d+\.\d+\.\d+", out), "--version printed %r" % out)
 
     def test_help_lists_every_documented_flag(self):
         rc, out, err = self.run_exporter(["--help"])
-        self.assertEqual(rc, 0, err)
+        check(rc == 0, "--help exit %d: %s" % (rc, err))
         for flag in DOCUMENTED_FLAGS:
-            self.assertIn("--" + flag, out)
+            check("--" + flag in out, "--help does not list --" + flag)
 
     def daemon_stderr(self, *args):
         """Stderr of a short daemon run on a missing log file (a warning and
         info lines), stopped by SIGTERM."""
         exp = self.start(["--postfix.logfile_path=" + self.path("missing.log")] + list(args))
         exp.wait_http()
-        self.assertEqual(exp.stop(signal.SIGTERM), 0)
+        stopped_cleanly(exp, signal.SIGTERM)
         lines = [l for l in exp.stderr().splitlines() if l]
-        self.assertTrue(lines, "no log lines")
+        check(lines, "no log lines")
         return lines
 
     def test_logs_are_logfmt_by_default(self):
         levels = []
         for line in self.daemon_stderr():
             pairs = LOGFMT_PAIR.findall(line)
-            self.assertEqual("".join("%s=%s " % p for p in pairs).strip(), line,
-                             "not logfmt: %r" % line)
+            check("".join("%s=%s " % p for p in pairs).strip() == line, "not logfmt: %r" % line)
             fields = dict(pairs)
-            self.assertEqual(list(fields)[:3], ["ts", "level", "msg"], line)
+            check(list(fields)[:3] == ["ts", "level", "msg"], "not ts, level, msg first: " + line)
             levels.append(fields["level"])
-        self.assertIn("warn", levels)  # the missing log file
-        self.assertIn("info", levels)
+        check("warn" in levels, "no warn line (the missing log file): %s" % levels)
+        check("info" in levels, "no info line: %s" % levels)
 
     def test_logs_are_json_with_log_format_json(self):
         levels = []
         for line in self.daemon_stderr("--log.format=json"):
             entry = json.loads(line)  # one object per line
-            self.assertIsInstance(entry, dict, line)
+            check(isinstance(entry, dict), "not a JSON object: " + line)
             for key in ("ts", "level", "msg"):
-                self.assertIn(key, entry, line)
+                check(key in entry, "no %s: %s" % (key, line))
             levels.append(entry["level"])
-        self.assertIn("warn", levels)
-        self.assertIn("info", levels)
+        check("warn" in levels, "no warn line (the missing log file): %s" % levels)
+        check("info" in levels, "no info line: %s" % levels)
 
     def test_log_level_filters(self):
         lines = self.daemon_stderr("--log.level=warn")
         levels = {dict(LOGFMT_PAIR.findall(l)).get("level") for l in lines}
-        self.assertEqual(levels, {"warn"}, lines)
+        check(levels == {"warn"}, "levels %s with --log.level=warn: %s" % (levels, lines))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Integration tests of the real exporter reading the systemd journal (issue 4).
+"""Integration tests of the real exporter reading the systemd journal.
 
 usage: test_journal.py EXPORTER [unittest args]
 
@@ -10,6 +10,7 @@ exporter reads it. The fixtures' .log twins hold exactly the entries the
 default match selects as syslog lines, so the file source run in --once mode
 on them is the oracle for what the journal source must produce.
 """
+import difflib
 import os
 import re
 import signal
@@ -17,12 +18,16 @@ import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # keep the source tree clean
-import harness  # noqa: E402
-from harness import LINES, sample_key
+import harness  # noqa: E402  (puts tests/pylib on sys.path)
+import psetest  # noqa: E402
+from harness import stopped_cleanly  # noqa: E402
+from psetest import (CONNECTS, FAILURES, LINES, RELAY, SUCCESSES, TestFailure,  # noqa: E402
+                     check, check_samples, parse_exposition, sample_key)
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "journal")
-# tests/integration.cmake passes the path it found; Debian's is the fallback.
-JOURNAL_REMOTE = os.environ.get("PSE_JOURNAL_REMOTE", "/lib/systemd/systemd-journal-remote")
+# Not in PATH on Debian; tests/integration.cmake passes the path it found.
+JOURNAL_REMOTE_DIRS = os.pathsep.join(("/lib/systemd", "/usr/lib/systemd"))
+JOURNAL_REMOTE = None  # set by JournalTest.setUp
 
 LAG = "postfix_exporter_journal_lag_seconds"
 UP = "postfix_exporter_source_up"
@@ -49,9 +54,8 @@ def export_to_journal(text, journal_file):
     """Converts export text into `journal_file` (appending when it exists)."""
     proc = subprocess.run([JOURNAL_REMOTE, "--output=" + journal_file, "-"], input=text,
                           capture_output=True, timeout=60)
-    if proc.returncode != 0:
-        raise AssertionError("%s exited %d: %s" % (JOURNAL_REMOTE, proc.returncode,
-                                                   proc.stderr.decode(errors="replace")))
+    check(proc.returncode == 0, "%s exited %d: %s" % (JOURNAL_REMOTE, proc.returncode,
+                                                      proc.stderr.decode(errors="replace")))
 
 
 def comparable(samples):
@@ -77,21 +81,27 @@ def exposition_lines(text):
     return sorted(out)
 
 
+def same_lines(got, want):
+    """Two sorted exposition_lines() lists are equal; the failure shows the
+    lines only one of them has."""
+    check(got == want, "expositions differ:\n%s" % "\n".join(
+        difflib.unified_diff(want, got, "expected", "actual", lineterm="")))
+
+
 class JournalTest(harness.TempDirTest):
 
     def setUp(self):
         super().setUp()
-        self.assertTrue(os.access(JOURNAL_REMOTE, os.X_OK),
-                        JOURNAL_REMOTE + " missing: run scripts/install-deps.sh --test")
+        global JOURNAL_REMOTE
+        JOURNAL_REMOTE = psetest.require_tool(
+            os.environ.get("PSE_JOURNAL_REMOTE", "systemd-journal-remote"),
+            "systemd-journal-remote", path=JOURNAL_REMOTE_DIRS)
         self.journal_dir = self.path("journal")
         os.mkdir(self.journal_dir)
         self.journal_file = os.path.join(self.journal_dir, "remote.journal")
 
     def run_once(self, args):
-        proc = subprocess.run([harness.BINARY, "--once"] + args, capture_output=True,
-                              env=dict(os.environ, TZ="UTC"), timeout=60)
-        self.assertEqual(proc.returncode, 0, proc.stderr.decode(errors="replace"))
-        return proc.stdout.decode()
+        return psetest.run_once(harness.BINARY, args, timeout=60).text
 
     def journal_once(self, *args):
         return self.run_once(["--systemd.enable", "--systemd.journal_path=" + self.journal_dir]
@@ -115,20 +125,19 @@ class JournalTest(harness.TempDirTest):
 
     def wait_counters(self, exp, want):
         """Until the daemon's counters equal `want` (counters only grow)."""
-        def check():
+        def counters_equal():
             got = counters(exp.scrape())
             over = [k for k in want if got.get(k, 0) > want[k]]
-            if over:
-                raise AssertionError("counted twice? %s" % {k: (want[k], got.get(k)) for k in over})
+            check(not over, "counted twice? %s" % {k: (want[k], got.get(k)) for k in over})
             return got == want
         try:
-            exp.wait_for(check, "counters equal %s" % want)
-        except AssertionError:
+            exp.wait_for(counters_equal, "counters equal %s" % want)
+        except TestFailure:
             got = counters(exp.scrape())
             diff = {k: (want.get(k), got.get(k)) for k in set(want) | set(got)
                     if want.get(k) != got.get(k)}
-            raise AssertionError("counters differ {key: (expected, actual)}: %s\n--- stderr:\n%s"
-                                 % (diff, exp.stderr()))
+            raise TestFailure("counters differ {key: (expected, actual)}: %s\n--- stderr:\n%s"
+                              % (diff, exp.stderr()))
 
     # --- one-shot: same metrics as the file source ---------------------------
 
@@ -137,28 +146,29 @@ class JournalTest(harness.TempDirTest):
         journal = self.journal_once()
         with_file = self.run_once(["--postfix.logfile_path="
                                    + os.path.join(FIXTURES, "postfix.log")])
-        self.assertEqual(exposition_lines(journal), exposition_lines(with_file))
-        got = harness.parse_metrics(journal)
+        same_lines(exposition_lines(journal), exposition_lines(with_file))
+        got = parse_exposition(journal)
         # Not vacuous: the fixture's numbers, by hand.
-        self.assertEqual(got[LINES], FIRST_SELECTED)
-        self.assertEqual(got[sample_key(harness.CONNECTS, {"service": "submission"})], 2)
-        self.assertEqual(got[sample_key(harness.CONNECTS, {"service": "smtp"})], 2)
-        self.assertEqual(got[sample_key(harness.CONNECTS, {"service": "smtps"})], 1)
-        self.assertEqual(got[sample_key(harness.RELAY, {"service": "smtp"})], 1)
-        self.assertEqual(got[sample_key(harness.FAILURES, {
-            "method": "LOGIN", "reason": "bad_credentials", "service": "submission"})], 1)
-        self.assertEqual(got[sample_key(harness.FAILURES, {
-            "method": "PLAIN", "reason": "unspecified", "service": "smtp"})], 1)
-        self.assertEqual(got[sample_key(harness.SUCCESSES, {"service": "submission"})], 1)
-        self.assertEqual(got[sample_key(harness.SUCCESSES, {"service": "smtps"})], 1)
-        self.assertEqual(got["postfix_anvil_connection_count_max"], 1)
-        self.assertEqual(got[UP], 1)
-        self.assertIn(LAG, got)
+        check_samples(got, {
+            LINES: FIRST_SELECTED,
+            sample_key(CONNECTS, {"service": "submission"}): 2,
+            sample_key(CONNECTS, {"service": "smtp"}): 2,
+            sample_key(CONNECTS, {"service": "smtps"}): 1,
+            sample_key(RELAY, {"service": "smtp"}): 1,
+            sample_key(FAILURES, {"method": "LOGIN", "reason": "bad_credentials",
+                                  "service": "submission"}): 1,
+            sample_key(FAILURES, {"method": "PLAIN", "reason": "unspecified",
+                                  "service": "smtp"}): 1,
+            sample_key(SUCCESSES, {"service": "submission"}): 1,
+            sample_key(SUCCESSES, {"service": "smtps"}): 1,
+            "postfix_anvil_connection_count_max": 1,
+            UP: 1})
+        check(LAG in got, "no %s" % LAG)
 
     def test_once_more_fixture_equals_its_log_twin(self):
         export_to_journal(fixture("postfix-more.export"), self.journal_file)
-        self.assertEqual(exposition_lines(self.journal_once()),
-                         exposition_lines(self.file_once(self.fixture_lines("postfix-more.log"))))
+        same_lines(exposition_lines(self.journal_once()),
+                   exposition_lines(self.file_once(self.fixture_lines("postfix-more.log"))))
 
     # --- matching ------------------------------------------------------------
 
@@ -171,30 +181,28 @@ class JournalTest(harness.TempDirTest):
     def test_unit_selects_only_that_unit(self):
         export_to_journal(fixture("postfix.export"), self.journal_file)
         journal = self.journal_once("--systemd.unit=postfix.service")
-        self.assertEqual(exposition_lines(journal), exposition_lines(self.file_once(self.rhel_lines())))
-        got = harness.parse_metrics(journal)
-        self.assertEqual(got[LINES], 7)
-        self.assertNotIn(sample_key(harness.CONNECTS, {"service": "submission"}), got)
+        same_lines(exposition_lines(journal), exposition_lines(self.file_once(self.rhel_lines())))
+        check_samples(parse_exposition(journal), {
+            LINES: 7, sample_key(CONNECTS, {"service": "submission"}): None})
 
     def test_slice_selects_only_that_slice(self):
         export_to_journal(fixture("postfix.export"), self.journal_file)
         journal = self.journal_once("--systemd.slice=system-postfix.slice")
-        self.assertEqual(exposition_lines(journal),
-                         exposition_lines(self.file_once(self.debian_lines())))
-        got = harness.parse_metrics(journal)
-        self.assertEqual(got[LINES], 10)
-        self.assertNotIn(sample_key(harness.CONNECTS, {"service": "smtps"}), got)
+        same_lines(exposition_lines(journal),
+                   exposition_lines(self.file_once(self.debian_lines())))
+        check_samples(parse_exposition(journal), {
+            LINES: 10, sample_key(CONNECTS, {"service": "smtps"}): None})
 
     def test_units_and_slice_are_ored_and_only_postfix_identifiers_count(self):
         export_to_journal(fixture("postfix.export"), self.journal_file)
-        got = harness.parse_metrics(self.journal_once(
+        got = parse_exposition(self.journal_once(
             "--systemd.unit=cron.service", "--systemd.unit=postfix.service",
             "--systemd.slice=system-postfix.slice"))
         # Both Postfix parts, plus postdrop run from a cron job; CRON's own
         # entry is not Postfix's.
-        self.assertEqual(got[LINES], FIRST_SELECTED + 1)
-        got = harness.parse_metrics(self.journal_once("--systemd.unit=dovecot.service"))
-        self.assertEqual(got[LINES], 0)
+        check_samples(got, {LINES: FIRST_SELECTED + 1})
+        got = parse_exposition(self.journal_once("--systemd.unit=dovecot.service"))
+        check_samples(got, {LINES: 0})
 
     # --- following -----------------------------------------------------------
 
@@ -202,23 +210,27 @@ class JournalTest(harness.TempDirTest):
         export_to_journal(fixture("postfix.export"), self.journal_file)
         exp = self.follow()
         # Started at the end: the entries already there are not counted.
-        exp.wait_metrics({LINES: 0, UP: 1}, (LINES, UP))
+        harness.wait_metrics(exp, {LINES: 0, UP: 1}, (LINES, UP))
         export_to_journal(fixture("postfix-more.export"), self.journal_file)
-        oracle = harness.parse_metrics(self.file_once(self.fixture_lines("postfix-more.log")))
+        oracle = parse_exposition(self.file_once(self.fixture_lines("postfix-more.log")))
         self.wait_counters(exp, counters(oracle))
         got = exp.scrape()
-        self.assertEqual(comparable(got), comparable(oracle),
-                         "daemon metrics differ from the file source on the same entries")
-        self.assertEqual(got[UP], 1)
+        # Equal dicts: every oracle sample in the daemon's, and no others.
+        check_samples(comparable(got), comparable(oracle),
+                      "daemon metrics and the file source's on the same entries")
+        check(set(comparable(got)) == set(comparable(oracle)),
+              "samples only in one of daemon and file source: %s"
+              % sorted(set(comparable(got)) ^ set(comparable(oracle))))
+        check_samples(got, {UP: 1})
         # A journal file that appears in the directory (journald starts one
         # per rotation) is read too.
         export_to_journal(shift_export(fixture("postfix-more.export"), 600),
                           os.path.join(self.journal_dir, "second.journal"))
         self.wait_counters(exp, {k: 2 * v for k, v in counters(oracle).items()})
         got = exp.scrape()
-        self.assertIn(LAG, got)
-        self.assertGreater(got[LAG], 0)  # the newest entry is from 2024
-        self.assertEqual(exp.stop(signal.SIGTERM), 0)
+        check(got.get(LAG, 0) > 0, "%s is %s, expected > 0 (the newest entry is from 2024)"
+              % (LAG, got.get(LAG)))
+        stopped_cleanly(exp, signal.SIGTERM)
 
     def test_journal_without_postfix_entries_yet(self):
         # Only cron and dovecot have logged so far.
@@ -226,33 +238,34 @@ class JournalTest(harness.TempDirTest):
         others = [e for e in entries if b"_SYSTEMD_UNIT=postfix" not in e and e.strip()]
         export_to_journal(b"\n\n".join(others) + b"\n\n", self.journal_file)
         exp = self.follow()
-        exp.wait_metrics({LINES: 0, UP: 1}, (LINES, UP))
+        harness.wait_metrics(exp, {LINES: 0, UP: 1}, (LINES, UP))
         export_to_journal(fixture("postfix-more.export"), self.journal_file)
-        oracle = harness.parse_metrics(self.file_once(self.fixture_lines("postfix-more.log")))
+        oracle = parse_exposition(self.file_once(self.fixture_lines("postfix-more.log")))
         self.wait_counters(exp, counters(oracle))
 
     def test_cursor_file_restart_neither_loses_nor_repeats(self):
         export_to_journal(fixture("postfix.export"), self.journal_file)
         cursor = self.path("cursor")
         run1 = self.follow("--systemd.cursor_file=" + cursor)
-        oracle = counters(harness.parse_metrics(
+        oracle = counters(parse_exposition(
             self.file_once(self.fixture_lines("postfix-more.log"))))
-        self.assertEqual(oracle[LINES], MORE_SELECTED)
+        check_samples(oracle, {LINES: MORE_SELECTED})
         export_to_journal(fixture("postfix-more.export"), self.journal_file)
         self.wait_counters(run1, oracle)
-        self.assertEqual(run1.stop(signal.SIGTERM), 0)
-        self.assertTrue(os.path.exists(cursor), "no cursor file after SIGTERM")
+        stopped_cleanly(run1, signal.SIGTERM)
+        check(os.path.exists(cursor), "no cursor file after SIGTERM")
 
-        # Written while the exporter is down: run 2 (fresh counters) resumes
-        # after the last entry run 1 counted, not at the end.
+        # Written while the exporter is down: run 2 resumes after the last
+        # entry run 1 counted, not at the end, on top of run 1's counters
+        # (the state file carries them).
         export_to_journal(shift_export(fixture("postfix-more.export"), 600), self.journal_file)
         run2 = self.follow("--systemd.cursor_file=" + cursor)
-        self.wait_counters(run2, oracle)
-        export_to_journal(shift_export(fixture("postfix-more.export"), 1200), self.journal_file)
         self.wait_counters(run2, {k: 2 * v for k, v in oracle.items()})
-        got = run2.scrape()
-        self.assertEqual(got["postfix_exporter_log_last_timestamp_seconds"], 1715680872 + 1200)
-        self.assertEqual(run2.stop(signal.SIGTERM), 0)
+        export_to_journal(shift_export(fixture("postfix-more.export"), 1200), self.journal_file)
+        self.wait_counters(run2, {k: 3 * v for k, v in oracle.items()})
+        check_samples(run2.scrape(),
+                      {"postfix_exporter_log_last_timestamp_seconds": 1715680872 + 1200})
+        stopped_cleanly(run2, signal.SIGTERM)
 
 
 if __name__ == "__main__":

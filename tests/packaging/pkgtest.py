@@ -1,16 +1,14 @@
-"""Small helpers shared by the packaging tests (tests/packaging/test_*.py)."""
+"""What the packaging tests (tests/packaging/test_*.py) share beyond
+tests/pylib/psetest.py: running a tool with its output captured, and the
+headline numbers compared between a reference run and a packaged binary."""
+import os
 import re
 import subprocess
 import sys
 
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from psetest import TestFailure, parse_exposition  # noqa: E402
 
 
 def run(cmd, ok=(0,), **kw):
@@ -20,20 +18,9 @@ def run(cmd, ok=(0,), **kw):
     kw.setdefault("timeout", 300)
     proc = subprocess.run(cmd, **kw)
     if ok is not None and proc.returncode not in ok:
-        raise Failure("%s exited %d\nstdout:\n%s\nstderr:\n%s" % (
+        raise TestFailure("%s exited %d\nstdout:\n%s\nstderr:\n%s" % (
             " ".join(map(str, cmd)), proc.returncode, proc.stdout, proc.stderr))
     return proc
-
-
-def samples(text):
-    """{'name{labels}': value} of the exposition text (comments skipped)."""
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        key, _, value = line.rpartition(" ")
-        out[key] = float(value)
-    return out
 
 
 # Series whose values the packaging tests compare between a reference output and
@@ -44,13 +31,4 @@ KEY_SERIES = re.compile(
 
 
 def key_numbers(text):
-    return {k: v for k, v in samples(text).items() if KEY_SERIES.match(k)}
-
-
-def main(fn):
-    try:
-        fn()
-    except Failure as e:
-        print("FAIL:", e, file=sys.stderr)
-        sys.exit(1)
-    print("ok")
+    return {k: v for k, v in parse_exposition(text).items() if KEY_SERIES.match(k)}

@@ -20,35 +20,21 @@ import json
 import os
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pkgtest import Failure, check, key_numbers, main, run  # noqa: E402
+from pkgtest import key_numbers, run  # noqa: E402  (and psetest)
+from psetest import (TestFailure, check, free_port, http_get, require_root,  # noqa: E402
+                     require_tool, run_main, wait_for)
 
 MAX_IMAGE_BYTES = 30 * 1000 * 1000
 IMAGE = "localhost/pse-test:ci"
 SAMPLE = "/usr/share/postfix-sasl-exporter/examples/mail.log"
 EXE = "/usr/bin/postfix_sasl_exporter"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def scrape(url):
-    # No proxy: the scrape must reach loopback even when http_proxy is set.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(url, timeout=5) as resp:
-        return resp.read().decode()
 
 
 def exporter_pid(pgid):
@@ -96,8 +82,8 @@ def make_writable(path):
 
 
 def test(exporter, source_dir):
-    check(os.geteuid() == 0, "needs root (buildah with vfs storage)")
-    check(shutil.which("buildah"), "buildah not found: run scripts/install-deps.sh --test")
+    require_root("buildah with vfs storage")
+    require_tool("buildah", "buildah")
     had_var_lib_containers = os.path.exists("/var/lib/containers")
     tmp = tempfile.mkdtemp(prefix="pse-image-")
     buildah = ["buildah", "--root", os.path.join(tmp, "storage"), "--runroot",
@@ -147,19 +133,13 @@ def test(exporter, source_dir):
             brun + [EXE, "--web.listen-address=127.0.0.1:%d" % port, "--postfix.logfile_path=" + SAMPLE,
                     "--postfix.logfile_from_beginning", "--postfix.syslog_year=2024"],
             stdout=subprocess.DEVNULL, stderr=daemon_log, start_new_session=True, env=env)
-        body, last_error = None, None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and daemon.poll() is None:
-            try:
-                body = scrape("http://127.0.0.1:%d/metrics" % port)
-                if key_numbers(body) == want:
-                    break
-            except OSError as e:
-                last_error = e
-            time.sleep(0.2)
-        check(body is not None, "no scrape answered (%s); exporter exit %s: %s" % (
-            last_error, daemon.poll(), log_text(daemon_log)))
-        check(key_numbers(body) == want, "scraped numbers differ from --once")
+        def scraped_numbers():
+            check(daemon.poll() is None, "exporter exited %s: %s" % (daemon.poll(),
+                                                                    log_text(daemon_log)))
+            status, _, body = http_get("http://127.0.0.1:%d/metrics" % port)
+            return status == 200 and key_numbers(body.decode()) == want
+        wait_for(scraped_numbers, "a scrape of the daemon in the image with the --once numbers",
+                 deadline=60, interval=0.2, context=lambda: log_text(daemon_log))
         pid = exporter_pid(daemon.pid)
         check(pid is not None, "exporter process not found")
         check(proc_uid(pid) == 65534, "exporter runs as uid %s, not 65534" % proc_uid(pid))
@@ -167,7 +147,7 @@ def test(exporter, source_dir):
         try:
             rc = daemon.wait(30)
         except subprocess.TimeoutExpired:
-            raise Failure("exporter did not stop on SIGTERM")
+            raise TestFailure("exporter did not stop on SIGTERM")
         check(rc == 0, "buildah run exited %d after SIGTERM: %s" % (rc, log_text(daemon_log)))
         daemon = None
     finally:
@@ -195,4 +175,4 @@ def test(exporter, source_dir):
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    main(lambda: test(os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])))
+    run_main(test, os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]))

@@ -18,14 +18,14 @@ The machine's own dpkg database is never touched.
 import glob
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pkgtest import Failure, check, key_numbers, main, run  # noqa: E402
+from pkgtest import key_numbers, run  # noqa: E402  (and psetest)
+from psetest import check, require_tool, run_main  # noqa: E402
 
 PKG = "postfix-sasl-exporter"
 UNIT = PKG + ".service"
@@ -68,6 +68,9 @@ def dpkg_root(root, *args):
 
 
 def test(build_dir, source_dir, exporter):
+    for tool, package in (("cpack", "cmake"), ("dpkg-shlibdeps", "dpkg-dev"),
+                          ("dpkg-deb", "dpkg"), ("objdump", "binutils")):
+        require_tool(tool, package)
     version = run([exporter, "--version"]).stdout.split()[1]
     with tempfile.TemporaryDirectory(prefix="pse-deb-") as tmp:
         out = os.path.join(tmp, "out")
@@ -173,6 +176,4 @@ def test(build_dir, source_dir, exporter):
 if __name__ == "__main__":
     if len(sys.argv) != 4:
         sys.exit(__doc__)
-    if not shutil.which("dpkg-shlibdeps"):
-        sys.exit("dpkg-shlibdeps not found: run scripts/install-deps.sh (package dpkg-dev)")
-    main(lambda: test(*map(os.path.abspath, sys.argv[1:4])))
+    run_main(test, *map(os.path.abspath, sys.argv[1:4]))

@@ -25,7 +25,8 @@ import tempfile
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pkgtest import Failure, check, main, run  # noqa: E402
+from pkgtest import run  # noqa: E402  (and psetest)
+from psetest import check, require_tool, run_main  # noqa: E402
 
 UNIT = "postfix-sasl-exporter.service"
 MAX_EXPOSURE = 2.0
@@ -49,6 +50,8 @@ def verify(unit_path, cwd):
 
 
 def test(build_dir, source_dir):
+    require_tool("systemd-analyze", "systemd")
+    require_tool("cmake", "cmake")
     with tempfile.TemporaryDirectory(prefix="pse-unit-") as tmp:
         dest = os.path.join(tmp, "root")
         run(["cmake", "--install", build_dir, "--prefix", "/usr"],
@@ -148,4 +151,4 @@ def test(build_dir, source_dir):
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    main(lambda: test(os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])))
+    run_main(test, os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]))
