@@ -16,15 +16,6 @@ namespace {
 constexpr absl::string_view kMagic = "pse-state ";
 constexpr size_t kMaxStateBytes = 256 << 20;
 
-uint64_t Fnv1a64(absl::string_view data) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 std::string Hex64(uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));

@@ -14,20 +14,6 @@
 #include "exporter/util/fs_util.h"
 
 namespace pse {
-namespace {
-
-bool PreadAll(int fd, char* buf, size_t n, uint64_t offset) {
-  size_t done = 0;
-  while (done < n) {
-    ssize_t r = pread(fd, buf + done, n - done, static_cast<off_t>(offset + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    done += static_cast<size_t>(r);
-  }
-  return true;
-}
-
-}  // namespace
 
 InputStream::~InputStream() {
   if (owns_fd && fd >= 0) close(fd);

@@ -20,33 +20,13 @@ constexpr absl::string_view kHashPrefix = "fnv1a64:";
 // A position text is about 200 bytes; anything much larger is not ours.
 constexpr size_t kMaxPositionFileBytes = 64 * 1024;
 
-// FNV-1a 64: stable across processes and builds (absl::Hash is seeded per
-// process, so it cannot be persisted).
-uint64_t Fnv1a64(const char* data, size_t n) {
-  uint64_t h = 14695981039346656037ull;
-  for (size_t i = 0; i < n; ++i) {
-    h ^= static_cast<unsigned char>(data[i]);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-bool PreadAll(int fd, char* buf, size_t n, uint64_t offset) {
-  size_t done = 0;
-  while (done < n) {
-    ssize_t r = pread(fd, buf + done, n - done, static_cast<off_t>(offset + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    done += static_cast<size_t>(r);
-  }
-  return true;
-}
-
+// FNV-1a 64 (fs_util): stable across processes and builds, unlike
+// absl::Hash, which is seeded per process and so cannot be persisted.
 bool HashBefore(int fd, uint64_t offset, uint64_t* hash) {
   const uint64_t n = std::min(offset, kPositionHashWindow);
   char buf[kPositionHashWindow];
   if (!PreadAll(fd, buf, n, offset - n)) return false;
-  *hash = Fnv1a64(buf, n);
+  *hash = Fnv1a64(absl::string_view(buf, n));
   return true;
 }
 

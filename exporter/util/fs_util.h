@@ -1,6 +1,7 @@
 // fs_util: the few file-system operations the exporter does in more than one
 // place, done one way: small-file reads with a size cap, durable atomic
-// replacement of a small file, a path's parent directory, errno text.
+// replacement of a small file, whole positioned reads, a path's parent
+// directory, errno text, and the fingerprint checkpoints use.
 //
 // WriteFileAtomically is what every checkpoint (read position, journal cursor,
 // state file) uses: after a crash at any point the file holds either the old
@@ -13,6 +14,7 @@
 #define PSE_EXPORTER_UTIL_FS_UTIL_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -26,6 +28,14 @@ std::string ErrnoText(int err);
 
 // "dir" of "dir/name"; "." for a bare name, "/" for "/name".
 std::string ParentDirectory(absl::string_view path);
+
+// Reads exactly `n` bytes at `offset` (retrying short reads and EINTR);
+// false on an error or end of file before `n` bytes.
+bool PreadAll(int fd, char* buf, size_t n, uint64_t offset);
+
+// FNV-1a 64 of `data`: a cheap, stable fingerprint for checkpoints (not a
+// defence against anyone crafting collisions).
+uint64_t Fnv1a64(absl::string_view data);
 
 // The whole file, at most `max_bytes` long (longer is OutOfRange). NotFound
 // when it does not exist; Unavailable for any other failure.
