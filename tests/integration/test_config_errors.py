@@ -129,6 +129,35 @@ class ConfigTest(harness.TempDirTest):
     def test_top_level_not_a_mapping(self):
         self.assert_file_error("- web.telemetry-path: /m\n", 1, None)
 
+    def test_reason_rule_that_does_not_compile(self):
+        self.assert_file_error("sasl:\n  reason_rules:\n    - {match: ok, reason: other}\n"
+                               "    - {match: 'LDAP (unclosed', reason: bad_credentials}\n",
+                               4, "sasl.reason_rules", "RE2")
+
+    def test_reason_rule_with_an_unknown_reason(self):
+        self.assert_file_error("sasl:\n  reason_rules:\n    - {match: x, reason: wrong_pw}\n",
+                               3, "sasl.reason_rules", "wrong_pw")
+
+    def test_reason_rules_classify_before_the_built_in_mapping(self):
+        path = self.write("config.yml", "sasl:\n  reason_rules:\n"
+                          "    - {match: '^LDAP: invalid', reason: bad_credentials}\n"
+                          "    - {match: generic, reason: unknown_account}\n")
+        log = self.write("mail.log", "".join(
+            psetest.log_line(i, "postfix/submission/smtpd", 10,
+                             "warning: unknown[192.0.2.1]: SASL PLAIN authentication failed: " + r)
+            for i, r in enumerate(["LDAP: invalid credentials (49)", "generic failure",
+                                   "LDAP: something else"])))
+        res = psetest.run_once(harness.BINARY, ["--config.file=" + path,
+                                                "--postfix.logfile_path=" + log,
+                                                "--postfix.syslog_year=2024"])
+        def failures(reason):
+            return res.samples.value(psetest.FAILURES, method="PLAIN", reason=reason,
+                                     service="submission")
+        check(failures("bad_credentials") == 1, "rule 1: %s" % failures("bad_credentials"))
+        # "generic failure" is backend_unavailable built in; the site's rule wins.
+        check(failures("unknown_account") == 1, "rule 2: %s" % failures("unknown_account"))
+        check(failures("other") == 1, "no rule, no built-in match: %s" % failures("other"))
+
     def test_bad_listen_address_in_file(self):
         self.assert_file_error('web:\n  telemetry-path: /m\n  listen-address: ["nonsense"]\n', 3,
                                "web.listen-address", "nonsense", listen_flag=False)
