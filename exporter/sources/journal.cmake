@@ -8,7 +8,9 @@ target_link_libraries(pse_journal_source
 
 if(PSE_BUILD_TESTS)
   # The tests build real journal files from export-format text without a
-  # running journald (Debian package systemd-journal-remote).
+  # running journald (Debian package systemd-journal-remote, a test
+  # dependency): label integration, so `ctest -L unit` needs only the build
+  # dependencies.
   find_program(PSE_SYSTEMD_JOURNAL_REMOTE systemd-journal-remote
     PATHS /lib/systemd /usr/lib/systemd NO_DEFAULT_PATH)
   if(NOT PSE_SYSTEMD_JOURNAL_REMOTE)
@@ -19,6 +21,7 @@ if(PSE_BUILD_TESTS)
   pse_cc_test(NAME journal_source_test
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/journal_source_test.cc
     LIBS pse_journal_source absl::strings absl::time
+    LABELS integration
     DEFINITIONS PSE_JOURNAL_REMOTE="${PSE_SYSTEMD_JOURNAL_REMOTE}"
                 PSE_JOURNAL_FIXTURES="${PROJECT_SOURCE_DIR}/tests/fixtures/journal")
 endif()
