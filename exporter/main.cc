@@ -22,6 +22,8 @@
 #include "exporter/state_store.h"
 #include "exporter/sources/file_source.h"
 #include "exporter/sources/journal_source.h"
+#include "exporter/sources/multi_source.h"
+#include "exporter/sources/syslog_receiver.h"
 #include "parsers/reason_rules.h"
 #include "prometheus/registry.h"
 
@@ -51,6 +53,10 @@ struct Settings {
   JournalSourceOptions journal;
   Pipeline::Options pipeline;
   DaemonOptions daemon;
+  SyslogReceiverOptions syslog;
+  // Bound once (sockets outlive the sources built during start-up).
+  std::unique_ptr<SyslogMetrics> syslog_metrics;
+  std::unique_ptr<SyslogReceiver> syslog_receiver;
 };
 
 absl::Status ValidateTelemetryPath(absl::string_view v) {
@@ -127,6 +133,25 @@ void DeclareOptions(OptionSet* o, Settings* s) {
                "read journal files from this directory instead of the local journal");
   o->AddString("systemd.cursor_file", &s->state_file, "alias of --state.file");
 
+  SyslogReceiverOptions& syslog = s->syslog;
+  o->AddStringList("syslog.listen-address", &syslog.listen_addresses,
+                   "receive syslog here (repeatable): unixgram:///path (what syslog(3) writes to "
+                   "/dev/log), unix:///path, udp://host:port, tcp://host:port; alone, no log file "
+                   "or journal is read",
+                   [](absl::string_view v) { return ParseSyslogAddress(v).status(); });
+  o->AddString("syslog.socket-mode", &syslog.socket_mode,
+               "octal mode of the unix socket files (0666 lets Postfix's processes write)");
+  o->AddBytes("syslog.max-message-size", &syslog.max_message_bytes, 256, 16 << 20,
+              "longer syslog messages are dropped and counted");
+  o->AddInt("syslog.max-connections", &syslog.max_connections, 1, 100000,
+            "open tcp/unix stream syslog connections; further peers are closed at once");
+  o->AddDuration("syslog.idle-timeout", &syslog.idle_timeout,
+                 "close a stream syslog connection that sent nothing for this long");
+  o->AddBytes("syslog.receive-buffer-size", &syslog.receive_buffer_bytes, 0, 1 << 30,
+              "SO_RCVBUF of the syslog sockets (0: kernel default; capped by net.core.rmem_max)");
+  o->AddBool("syslog.echo", &syslog.echo,
+             "write every received syslog message to standard output unchanged");
+
   o->AddMappingList("sasl.reason_rules", &s->reason_rules, {"match", "reason"},
                     "site-specific failure texts: RE2 `match` on the raw failure text, "
                     "first match wins, before the built-in mapping; `reason` is a reason label",
@@ -139,6 +164,20 @@ void DeclareOptions(OptionSet* o, Settings* s) {
                  "forget an smtpd process with no line for this long (log time)");
   o->AddInt("sessions.max_tracked", &state.max_tracked_processes, 16, 10000000,
             "most smtpd processes held in state; the least recently active is evicted");
+
+  Triage::Options& triage = s->pipeline.triage;
+  o->AddInt("triage.top_clients", &triage.top_clients, 0, Triage::kMaxTopClients,
+            "client networks with their own postfix_smtpd_sasl_failures_by_client_total series "
+            "(the heaviest failing ones); the rest are client=\"other\"");
+  o->AddInt("triage.client_prefix_v4", &triage.client_prefix_v4, 8, 32,
+            "prefix length that makes a client network of an IPv4 address");
+  o->AddInt("triage.client_prefix_v6", &triage.client_prefix_v6, 16, 128,
+            "prefix length that makes a client network of an IPv6 address");
+  o->AddDuration("triage.window", &triage.window,
+                 "trailing window of log time of postfix_smtpd_sasl_failing_clients and "
+                 "_failing_usernames, and the half-life of the top-network ranking");
+  o->AddInt("triage.min_count", &triage.min_count, 1, 1000000,
+            "recent failures a client network needs before it gets its own series");
 
   HttpOptions& http = s->daemon.http;
   o->AddStringList("web.listen-address", &http.listen_addresses,
@@ -170,7 +209,7 @@ constexpr char kDefaultLogFile[] = "/var/log/mail.log";
 // /var/log/mail.log if it exists, else the journal when journald runs here,
 // else /var/log/mail.log all the same (it is waited for).
 void ChooseSource(Settings* s, std::string* why) {
-  if (!s->systemd_enable && s->file.path.empty()) {
+  if (!s->systemd_enable && s->file.path.empty() && s->syslog.listen_addresses.empty()) {
     if (::access(kDefaultLogFile, F_OK) == 0) {
       s->file.path = kDefaultLogFile;
       *why = "default log file exists";
@@ -187,8 +226,8 @@ void ChooseSource(Settings* s, std::string* why) {
 // The chosen source, resuming from `position` (a saved CheckpointText())
 // when it is not empty. A `quiet` source logs nothing (it is only asked
 // for its Describe()).
-absl::StatusOr<std::unique_ptr<Source>> MakeSource(Settings* s, const std::string& position,
-                                                   bool quiet = false) {
+absl::StatusOr<std::unique_ptr<Source>> MakeLogSource(Settings* s, const std::string& position,
+                                                      bool quiet) {
   std::function<void(absl::string_view, absl::string_view)> logger = LogText;
   if (quiet) logger = [](absl::string_view, absl::string_view) {};
   if (s->systemd_enable) {
@@ -205,6 +244,22 @@ absl::StatusOr<std::unique_ptr<Source>> MakeSource(Settings* s, const std::strin
   auto src = FileSource::Create(s->file);
   if (!src.ok()) return src.status();
   return std::unique_ptr<Source>(std::move(*src));
+}
+
+// The file or journal source, the syslog receiver, or both: the receiver
+// (bound once in Main) is borrowed, the other comes first as it holds the
+// read position.
+absl::StatusOr<std::unique_ptr<Source>> MakeSource(Settings* s, const std::string& position,
+                                                   bool quiet = false) {
+  if (!s->syslog_receiver) return MakeLogSource(s, position, quiet);
+  std::vector<std::unique_ptr<Source>> owned;
+  if (s->systemd_enable || !s->file.path.empty()) {
+    auto other = MakeLogSource(s, position, quiet);
+    if (!other.ok()) return other.status();
+    owned.push_back(std::move(*other));
+  }
+  return std::unique_ptr<Source>(std::make_unique<CompositeSource>(
+      std::move(owned), std::vector<Source*>{s->syslog_receiver.get()}));
 }
 
 // OK when `doc` restores into a pipeline built with `options`.
@@ -245,6 +300,9 @@ int Main(int argc, char** argv) {
   if (!s.file.path.empty() && s.systemd_enable) {
     return ConfigError("--postfix.logfile_path and --systemd.enable exclude each other");
   }
+  if (s.once && !s.syslog.listen_addresses.empty()) {
+    return ConfigError("--once reads a file or journal to its end; it cannot take --syslog.listen-address");
+  }
 
   if (s.once) s.state_file.clear();  // --once reads from the start and keeps nothing
   if (!s.state_file.empty() && s.file.path == "-") {
@@ -256,7 +314,21 @@ int Main(int argc, char** argv) {
   auto registry = std::make_shared<prometheus::Registry>();
   Metrics metrics(registry.get(), BuildInfo{PSE_VERSION, PSE_REVISION});
   Pipeline pipeline(s.pipeline, &metrics);
+  if (!s.syslog.listen_addresses.empty()) {
+    s.syslog_metrics = std::make_unique<SyslogMetrics>(registry.get());
+    s.syslog.metrics = s.syslog_metrics.get();
+    s.syslog.logger = LogText;
+    auto receiver = SyslogReceiver::Create(s.syslog);
+    if (!receiver.ok()) {
+      std::cerr << "postfix_sasl_exporter: " << receiver.status().message() << "\n";
+      return receiver.status().code() == absl::StatusCode::kInvalidArgument ? kExitConfig : 1;
+    }
+    s.syslog_receiver = std::move(*receiver);
+    Log(LogLevel::kInfo, "receiving syslog",
+        {{"addresses", absl::StrJoin(s.syslog_receiver->BoundAddresses(), ",")}});
+  }
   StateStore store(s.state_file, LogText);
+  if (absl::Status usable = store.CheckUsable(); !usable.ok()) return ConfigError(usable.message());
   // With a state file, the source is made twice: first to learn what it
   // reads (a state file for another log is not used), then resuming.
   auto source = MakeSource(&s, "", /*quiet=*/store.enabled());

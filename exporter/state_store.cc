@@ -1,14 +1,39 @@
 #include "exporter/state_store.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "exporter/util/fs_util.h"
 
 namespace pse {
 
 StateStore::StateStore(std::string path, Logger logger)
     : path_(std::move(path)), logger_(std::move(logger)) {
   if (!logger_) logger_ = [](absl::string_view, absl::string_view) {};
+}
+
+absl::Status StateStore::CheckUsable() const {
+  if (!enabled()) return absl::OkStatus();
+  const std::string dir = ParentDirectory(path_);
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("state file ", path_, ": directory ", dir, " does not exist"));
+  }
+  if (access(dir.c_str(), W_OK) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("state file ", path_, ": directory ", dir,
+                                                   " is not writable: ", ErrnoText(errno)));
+  }
+  if (stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("state file ", path_, ": exists and is not a regular file"));
+  }
+  return absl::OkStatus();
 }
 
 std::optional<StateDocument> StateStore::Load(absl::string_view source_description) {

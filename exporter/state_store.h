@@ -48,6 +48,9 @@ class StateStore {
   StateStore(std::string path, Logger logger);
 
   bool enabled() const { return !path_.empty(); }
+  // InvalidArgument unless the state file can be kept at path(): its
+  // directory exists and is writable, and the path is not a directory.
+  absl::Status CheckUsable() const;
   const std::string& path() const { return path_; }
 
   // The saved document if it can be used for `source_description`.

@@ -129,6 +129,16 @@ class ConfigTest(harness.TempDirTest):
     def test_top_level_not_a_mapping(self):
         self.assert_file_error("- web.telemetry-path: /m\n", 1, None)
 
+    def test_state_file_in_a_missing_directory(self):
+        self.assert_config_error(["--postfix.logfile_path=" + self.log_path(),
+                                  "--state.file=" + self.path("no/such/dir/state")],
+                                 self.path("no/such/dir"), "does not exist")
+
+    def test_state_file_that_is_a_directory(self):
+        os.mkdir(self.path("state"))
+        self.assert_config_error(["--postfix.logfile_path=" + self.log_path(),
+                                  "--state.file=" + self.path("state")], "not a regular file")
+
     def test_reason_rule_that_does_not_compile(self):
         self.assert_file_error("sasl:\n  reason_rules:\n    - {match: ok, reason: other}\n"
                                "    - {match: 'LDAP (unclosed', reason: bad_credentials}\n",
