@@ -8,26 +8,21 @@ lists as complete, every other series must be 0 (pre-created) or absent.
 """
 
 import json
-import re
+import os
 import sys
 
-_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$')
-_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "pylib"))
+import psetest  # noqa: E402
 
 
 def parse_text(text):
-    """{(name, frozenset(labels.items())): float} from the text exposition format."""
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = _SAMPLE.match(line)
-        if not m:
-            continue
-        labels = frozenset((k, v.replace('\\"', '"').replace("\\\\", "\\"))
-                           for k, v in _LABEL.findall(m.group(2) or ""))
-        out[(m.group(1), labels)] = float(m.group(3))
-    return out
+    """{(name, frozenset(labels.items())): float} from the text exposition format
+    (psetest's parser: a malformed or repeated sample is an error)."""
+    samples = psetest.parse_exposition(text)
+    return {(key.split("{", 1)[0], frozenset(samples.labels(key).items())): v
+            for key, v in samples.items()}
 
 
 def key_str(key):

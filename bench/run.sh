@@ -5,8 +5,9 @@
 # (cached in bench/results/), runs every part and prints the tables, which
 # also go to bench/results/latest.md (numbers: latest.json).
 #
-#   bench/run.sh                      everything (2-3 minutes on 2 cores)
-#   bench/run.sh --parts replay       only some parts: replay,live,memory,micro
+#   bench/run.sh                      everything (about 5 minutes on 2 cores)
+#   bench/run.sh --parts replay       only some parts: replay,live,memory,micro,
+#                                     statefile,crash,attack (--phases: the same)
 #   bench/run.sh --lines 500000       a smaller replay corpus
 #
 # Not part of the test suite; exit status 1 only when a count check failed.

@@ -1,0 +1,138 @@
+"""Lines that are not smtpd sessions: local and remote deliveries (cleanup,
+qmgr, smtp, lmtp, local, opendkim), Dovecot IMAP logins, postscreen drops,
+anvil statistics and master's process-limit warnings. A mixin of Gen: it
+uses Writer's random source, pools and push()."""
+
+from corpusgen.model import HOST, MX_IP, TLS_IN12, LOCAL_DOMAINS, REMOTE_MX, HELOS, DICTIONARY
+
+
+class NoiseMixin:
+    def deliver_local(self, t, qid, sender, rcpt, size, msgid):
+        r = self.r
+        self.push(t, "postfix/cleanup[%d]" % r.choice(self.pool["cleanup"]),
+                  "%s: message-id=<%s>" % (qid, msgid))
+        if r.random() < 0.5:
+            self.push(t + 0.01, "opendkim[%d]" % self.pool["opendkim"][0],
+                      "%s: %s [%s] not internal" % (qid, "mail.example.net", MX_IP)
+                      if r.random() < 0.3 else "%s: DKIM verification successful" % qid)
+        self.push(t + 0.02, "postfix/qmgr[%d]" % self.pid_qmgr,
+                  "%s: from=<%s>, size=%d, nrcpt=1 (queue active)" % (qid, sender, size))
+        d = r.uniform(0.05, 0.9)
+        if r.random() < 0.8:
+            lmtp = r.choice(self.pool["lmtp"])
+            self.push(t + 0.03 + d, "postfix/lmtp[%d]" % lmtp,
+                      "%s: to=<%s>, relay=%s[private/dovecot-lmtp], delay=%.2f, "
+                      "delays=%.2f/0.01/0.01/%.2f, dsn=2.0.0, status=sent "
+                      "(250 2.0.0 <%s> %s Saved)" % (qid, rcpt, HOST, d + 0.03, 0.02, d, rcpt,
+                                                     "%016x" % r.getrandbits(64)))
+            self.push(t + 0.03 + d, "dovecot",
+                      "lmtp(%s)<%d><%s>: msgid=<%s>: saved mail to INBOX" %
+                      (rcpt, self.pool["lmtp"][0] + 7000, "%016x" % r.getrandbits(64), msgid))
+        else:
+            self.push(t + 0.03 + d, "postfix/local[%d]" % self.pool["local"][0],
+                      "%s: to=<%s>, relay=local, delay=%.2f, delays=%.2f/0.01/0/%.2f, "
+                      "dsn=2.0.0, status=sent (delivered to mailbox)" % (qid, rcpt, d + 0.03,
+                                                                       0.02, d))
+        self.push(t + 0.04 + d, "postfix/qmgr[%d]" % self.pid_qmgr, "%s: removed" % qid)
+
+    def deliver_remote(self, t, qid, sender, nrcpt, size, msgid):
+        r = self.r
+        self.push(t, "postfix/cleanup[%d]" % r.choice(self.pool["cleanup"]),
+                  "%s: message-id=<%s>" % (qid, msgid))
+        self.push(t + 0.01, "opendkim[%d]" % self.pool["opendkim"][0],
+                  "%s: DKIM-Signature field added (s=mail, d=%s)" % (qid, sender.split("@")[1]))
+        self.push(t + 0.02, "postfix/qmgr[%d]" % self.pid_qmgr,
+                  "%s: from=<%s>, size=%d, nrcpt=%d (queue active)" % (qid, sender, size, nrcpt))
+        tt = t + 0.03
+        for _ in range(nrcpt):
+            mxh, mxip, dom = r.choice(REMOTE_MX)
+            smtp = "postfix/smtp[%d]" % r.choice(self.pool["smtp"])
+            d = r.uniform(0.2, 2.5)
+            if r.random() < 0.9:
+                self.push(tt + d / 3, smtp,
+                          "Verified TLS connection established to %s[%s]:25: %s" % (mxh, mxip,
+                                                                                   TLS_IN12))
+                self.push(tt + d, smtp,
+                          "%s: to=<%s@%s>, relay=%s[%s]:25, delay=%.2f, delays=0.03/0.01/%.2f/%.2f, "
+                          "dsn=2.0.0, status=sent (250 2.0.0 OK  %d %s - gsmtp)" %
+                          (qid, r.choice(DICTIONARY), dom, mxh, mxip, d, d / 3, d * 2 / 3,
+                           int(tt), "%08x" % r.getrandbits(32)))
+            else:
+                self.push(tt + d, smtp,
+                          "%s: to=<%s@%s>, relay=none, delay=%.1f, delays=0.03/0.01/%.1f/0, "
+                          "dsn=4.4.1, status=deferred (connect to %s[%s]:25: Connection timed out)"
+                          % (qid, r.choice(DICTIONARY), dom, d + 30, d + 30, mxh, mxip))
+            tt += 0.001
+        self.push(tt + 2.6, "postfix/qmgr[%d]" % self.pid_qmgr, "%s: removed" % qid)
+
+    def dovecot_imap(self, t):
+        r = self.r
+        user = r.choice(self.legit_users)
+        host, ip = r.choice(self.legit_clients)
+        sess = "%016x" % r.getrandbits(64)
+        mpid = r.randrange(10000, 60000)
+        if r.random() < 0.85:
+            self.push(t, "dovecot", "imap-login: Login: user=<%s>, method=PLAIN, rip=%s, lip=%s, "
+                      "mpid=%d, TLS, session=<%s>" % (user, ip, MX_IP, mpid, sess))
+            self.push(t + r.uniform(1, 120), "dovecot",
+                      "imap(%s)<%d><%s>: Logged out in=%d out=%d deleted=0 expunged=0 trashed=0 "
+                      "hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0" %
+                      (user, mpid, sess, r.randrange(50, 900), r.randrange(400, 90000)))
+        else:
+            ip = r.choice(self.attackers)
+            self.push(t, "dovecot", "auth: passwd-file(%s,%s,<%s>): unknown user" %
+                      (r.choice(DICTIONARY), ip, sess))
+            self.push(t + 2, "dovecot", "imap-login: Disconnected: Connection closed (auth failed, "
+                      "1 attempts in 2 secs): user=<%s>, method=PLAIN, rip=%s, lip=%s, TLS, "
+                      "session=<%s>" % (r.choice(DICTIONARY), ip, MX_IP, sess))
+
+    def postscreen_drop(self, t):
+        r = self.r
+        ip = r.choice(self.attackers)
+        port = r.randrange(1024, 65535)
+        ps = "postfix/postscreen[%d]" % self.pid_postscreen
+        self.push(t, ps, "CONNECT from [%s]:%d to [%s]:25" % (ip, port, MX_IP))
+        x = r.random()
+        if x < 0.4:
+            self.push(t + 0.07, ps, "PREGREET 11 after 0.07 from [%s]:%d: EHLO %s\\r\\n" %
+                      (ip, port, r.choice(HELOS)))
+            self.push(t + 6.1, ps, "DISCONNECT [%s]:%d" % (ip, port))
+        elif x < 0.8:
+            self.push(t + 0.2, "postfix/dnsblog[%d]" % r.choice(self.pool["dnsblog"]),
+                      "addr %s listed by domain zen.spamhaus.org as 127.0.0.%d" %
+                      (ip, r.choice((2, 3, 4, 10, 11))))
+            self.push(t + 0.3, ps, "DNSBL rank %d for [%s]:%d" % (r.randrange(2, 8), ip, port))
+            self.push(t + 1.3, ps, "NOQUEUE: reject: RCPT from [%s]:%d: 550 5.7.1 Service "
+                      "unavailable; client [%s] blocked using zen.spamhaus.org; from=<%s@%s>, "
+                      "to=<%s@%s>, proto=ESMTP, helo=<%s>" %
+                      (ip, port, ip, r.choice(DICTIONARY), "example.biz", r.choice(DICTIONARY),
+                       LOCAL_DOMAINS[0], r.choice(HELOS)))
+            self.push(t + 1.5, ps, "DISCONNECT [%s]:%d" % (ip, port))
+        else:
+            self.push(t + 2.1, ps, "HANGUP after 2.1 from [%s]:%d in tests before SMTP handshake"
+                      % (ip, port))
+            self.push(t + 2.1, ps, "DISCONNECT [%s]:%d" % (ip, port))
+
+    def anvil(self, t):
+        r = self.r
+        a = "postfix/anvil[%d]" % self.pid_anvil
+        ip = r.choice(self.attackers)
+        stamp = self.clock.bsd(t - r.randrange(1, 600))
+        svc = r.choice(("smtp", "submission", "smtps"))
+        count = r.randrange(1, 12)
+        self.push(t, a, "statistics: max connection rate %d/60s for (%s:%s) at %s" %
+                  (r.randrange(1, 30), svc, ip, stamp))
+        self.push(t, a, "statistics: max connection count %d for (%s:%s) at %s" %
+                  (count, svc, ip, stamp))
+        self.push(t, a, "statistics: max cache size %d at %s" % (r.randrange(1, 200), stamp))
+        self.m.anvil_max = count
+
+    def process_limit(self, t):
+        m = "postfix/master[%d]" % self.pid_master
+        self.push(t, m, 'warning: service "submission" (587) has reached its process limit "100": '
+                  "new clients may experience noticeable delays")
+        self.push(t, m, "warning: to avoid this condition, increase the process count in "
+                  "master.cf or reduce the service time per client")
+        self.push(t, m, "warning: see http://www.postfix.org/STRESS_README.html for examples of "
+                  "stress-adapting configuration settings")
+        self.m.inc("postfix_master_process_limit_reached_total", service="submission")
