@@ -26,6 +26,6 @@ local header = |||
     ),
 }
 + {
-  [name]: std.manifestJsonEx(mixin.grafanaDashboards[name], '  ') + '\n'
+  [name]: std.manifestJsonEx(mixin.grafanaDashboards[name], '  ')
   for name in std.objectFields(mixin.grafanaDashboards)
 }
