@@ -97,7 +97,10 @@ absl::StatusOr<std::unique_ptr<JournalSource>> JournalSource::Create(
     absl::Status s = source->ReadCursorFile();
     if (!s.ok()) return s;
   }
-  if (!source->resume_cursor_.empty()) {
+  if (source->resume_cursor_ == kHeadPosition) {
+    source->resume_cursor_.clear();
+    source->start_ = Start::kHead;
+  } else if (!source->resume_cursor_.empty()) {
     source->start_ = Start::kCursor;
   } else if (options.once) {
     source->start_ = Start::kHead;
@@ -405,6 +408,11 @@ void JournalSource::Wait(absl::Duration timeout) {
     // Do not spin on a persistent error.
     absl::SleepFor(timeout == absl::InfiniteDuration() ? absl::Seconds(1) : timeout);
   }
+}
+
+std::string JournalSource::CheckpointText() {
+  if (last_cursor_.empty() && start_ == Start::kHead) return std::string(kHeadPosition);
+  return last_cursor_;
 }
 
 absl::Status JournalSource::Checkpoint() {

@@ -21,6 +21,10 @@
 //    in the options replaces reading the file.
 //    FirstCheckpointKeepsEntriesWrittenWhileDown: before anything is read the
 //    cursor is the start position, so a restart still loses nothing.
+//    EmptyJournalPositionResumesAtHead: a position saved before the first
+//    entry of a journal that is read from its head is kHeadPosition, not
+//    empty (which would mean "start at the end" and lose what was written
+//    while the exporter was down).
 //  - OnceReadsAllAndEnds: `once` reads from the head (or after the saved
 //    cursor) to the end of what is there, then AtEnd() turns true.
 //  - NoEntryYetIsNotEnd: sd_journal_next() == 0 means "nothing yet".
@@ -32,6 +36,17 @@
 //  - DirectoryRemovedAndRecreatedIsReopened: a journal directory that is
 //    missing, or disappears and comes back, is retried on every Poll();
 //    meanwhile stats().up is false, and reading resumes after the last entry.
+//
+// Known limit (libsystemd's ordering, not ours): sd-journal interleaves
+// files by seqnum only within one seqnum ID, else by boot ID + monotonic
+// time, then realtime, then a hash of the entry. An entry in a file that
+// appears later (another seqnum ID, as each file systemd-journal-remote
+// starts) with the same boot ID and monotonic time as the entry being read
+// can sort before it and is then never returned by sd_journal_next().
+// journald stamps each entry with the clock as it writes it and its rotated
+// files keep one seqnum ID (so seqnum orders them), which makes this rare
+// for a local journal; tests/reliability/journal_soak.py --tied-monotonic
+// shows the loss with journal-remote files.
 //
 // Not thread-safe: one thread calls all methods (see exporter/source.h). The
 // LogRecord views passed to the sink point into the journal's own buffers and
@@ -76,10 +91,10 @@ struct JournalSourceOptions {
   // a cursor the journal rejects, or one too large to be a cursor, is logged
   // and ignored (start at the end).
   std::string cursor_file;
-  // A cursor (as cursor() returned it, e.g. kept in a larger state file) to
-  // resume after; when non-empty it is used instead of reading cursor_file,
-  // with the same handling of a cursor the journal rejects. Checkpoint()
-  // still writes cursor_file.
+  // A cursor (as cursor() or CheckpointText() returned it, e.g. kept in a
+  // larger state file) to resume after, or kHeadPosition; when non-empty it
+  // is used instead of reading cursor_file, with the same handling of a
+  // cursor the journal rejects. Checkpoint() still writes cursor_file.
   std::string resume_cursor;
   // Read the selected entries to the current end, then AtEnd() is true.
   bool once = false;
@@ -89,6 +104,10 @@ struct JournalSourceOptions {
   // "error"). May be empty.
   std::function<void(absl::string_view level, absl::string_view msg)> logger;
 };
+
+// CheckpointText() before the first entry of a journal read from its head;
+// no journal cursor has this form (cursors are "s=...;i=..." lists).
+inline constexpr absl::string_view kHeadPosition = "head";
 
 class JournalSource : public Source {
  public:
@@ -122,7 +141,10 @@ class JournalSource : public Source {
   // Cursor of the last entry read (what Checkpoint() writes, and what
   // `resume_cursor` takes to resume after it); empty before the first.
   const std::string& cursor() const { return last_cursor_; }
-  std::string CheckpointText() override { return last_cursor_; }
+  // cursor(), or kHeadPosition while nothing has been read from a journal
+  // that is to be read from its head (it was empty, or its directory missing,
+  // at start), so a restart in that state still reads everything.
+  std::string CheckpointText() override;
 
  private:
   enum class Start { kTail, kHead, kCursor };

@@ -396,6 +396,31 @@ TEST_F(JournalSourceTest, NothingSelectedAtStartThenPostfixLogs) {
   EXPECT_EQ(sink.records.size(), kFirstSelected);
 }
 
+// Found by tests/reliability/journal_soak.py: killed before it read the first
+// entry of an empty journal, the exporter had saved an empty position, and
+// restarted at the end, losing every entry written meanwhile.
+TEST_F(JournalSourceTest, EmptyJournalPositionResumesAtHead) {
+  std::string position;
+  {
+    auto first = MustCreate(Options());  // the directory exists but is empty
+    ASSERT_NE(first, nullptr);
+    CollectingSink sink;
+    EXPECT_EQ(first->Poll(&sink), 0u);
+    position = first->CheckpointText();
+  }
+  EXPECT_EQ(position, kHeadPosition);
+  ASSERT_TRUE(ExportToJournal(Fixture("postfix.export"), journal_file_));
+  auto o = Options();
+  o.resume_cursor = position;
+  auto second = MustCreate(o);
+  ASSERT_NE(second, nullptr);
+  CollectingSink sink;
+  Drain(second.get(), &sink);
+  EXPECT_EQ(sink.AsLogLines(), Lines(Fixture("postfix.log")));
+  EXPECT_EQ(second->CheckpointText(), second->cursor());
+  EXPECT_EQ(second->stats().errors, 0u);
+}
+
 TEST_F(JournalSourceTest, NoEntryYetIsNotEnd) {
   ASSERT_TRUE(ExportToJournal(Fixture("postfix.export"), journal_file_));
   auto source = MustCreate(Options());
