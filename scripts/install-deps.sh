@@ -23,9 +23,11 @@ test_pkgs=(
   python3 python3-yaml curl procps clang libclang-rt-dev clang-format jsonnet
   prometheus prometheus-alertmanager
   systemd-journal-remote systemd
+  systemd-container debootstrap  # tests/packaging/test_systemd_boot.py
   nodejs unzip
   buildah
   postfix dovecot-core swaks openssl
+  rsyslog bsdutils  # real syslog peers of the receiver tests (rsyslogd, logger)
 )
 bench_pkgs=(
   prometheus-postfix-exporter  # kumina's Go exporter (0.3.0 in bookworm)

@@ -32,3 +32,14 @@ pse_script_test(NAME packaging_container
           $<TARGET_FILE:postfix_sasl_exporter> ${PROJECT_SOURCE_DIR}
   LABELS packaging TIMEOUT 300 REQUIRES PSE_BUILDAH
   PROPERTIES RUN_SERIAL TRUE)
+# A Debian 12 root (debootstrap, cached in /var/tmp/pse-systemd-boot) booted
+# with systemd-nspawn: the unit under a real systemd (Type=notify, watchdog
+# restart with counters continuing, DynamicUser, journal access). The first
+# run downloads the root (minutes); later runs boot it in seconds.
+pse_find_tool(PSE_SYSTEMD_NSPAWN systemd-nspawn)
+pse_find_tool(PSE_DEBOOTSTRAP debootstrap)
+pse_script_test(NAME packaging_systemd_boot
+  COMMAND ${Python3_EXECUTABLE} ${PSE_PACKAGING_TESTS}/test_systemd_boot.py
+          $<TARGET_FILE:postfix_sasl_exporter> ${PROJECT_SOURCE_DIR}/packaging/postfix-sasl-exporter.service
+  LABELS packaging TIMEOUT 1200 REQUIRES PSE_SYSTEMD_NSPAWN PSE_DEBOOTSTRAP
+  PROPERTIES RUN_SERIAL TRUE)

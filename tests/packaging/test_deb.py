@@ -158,7 +158,7 @@ def test(build_dir, source_dir, exporter):
             f.write('ARGS="--log.level=debug"\n')
         statedir = os.path.join(root, "var/lib/private", PKG)
         os.makedirs(statedir)
-        open(os.path.join(statedir, "journal.cursor"), "w").close()
+        open(os.path.join(statedir, "state"), "w").close()
         dpkg_root(root, "--remove", PKG)
         check(not os.path.exists(exe), "binary left after remove")
         check(os.path.isfile(conffile), "remove deleted the conffile")
