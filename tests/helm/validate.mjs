@@ -237,6 +237,9 @@ function checkExporter(podSpec, v, where) {
   const volumes = new Map((podSpec.volumes ?? []).map((x) => [x.name, x]));
   const mounts = c.volumeMounts ?? [];
   const extraMounts = new Set((v.extraVolumeMounts ?? []).map((m) => m.mountPath));
+  // Socket input: the exporter creates its socket in the shared directory.
+  const socketInput = v.mode !== "journal" && v.sidecar.input === "socket";
+  if (socketInput) extraMounts.add(v.sidecar.socket.dir);
   for (const m of mounts) {
     assert.ok(volumes.has(m.name), `${where}: mount ${m.name} has a volume`);
     if (m.mountPath !== "/var/lib/postfix-sasl-exporter" && !extraMounts.has(m.mountPath)) {
@@ -258,8 +261,26 @@ function checkExporter(podSpec, v, where) {
       `${where}: the node's own journal directory, never created by the pod`);
     assert.equal(argValue(args, "--postfix.logfile_path").length, 0, `${where}: no log file in journal mode`);
     if (v.journal.cursorFile) {
-      assert.deepEqual(argValue(args, "--systemd.cursor_file"), ["/var/lib/postfix-sasl-exporter/journal.cursor"]);
+      assert.deepEqual(argValue(args, "--state.file"), ["/var/lib/postfix-sasl-exporter/state"]);
     }
+  } else if (socketInput) {
+    const sock = `${v.sidecar.socket.dir}/${v.sidecar.socket.name}`;
+    assert.ok(native, `${where}: socket input runs as a native sidecar (socket before Postfix)`);
+    const listen = "syslog.listen-address" in cfg ? [cfg["syslog.listen-address"]].flat()
+      : argValue(args, "--syslog.listen-address");
+    assert.deepEqual(listen, [`unixgram://${sock}`], `${where}: --syslog.listen-address`);
+    assert.deepEqual(argValue(args, "--syslog.socket-mode"), [v.sidecar.socket.mode], `${where}: socket mode`);
+    assert.equal(args.includes("--syslog.echo"), v.sidecar.socket.echo === true, `${where}: --syslog.echo`);
+    assert.equal(argValue(args, "--postfix.logfile_path").length, 0, `${where}: no log file in socket input`);
+    assert.equal(argValue(args, "--state.file").length, 0, `${where}: no state file`);
+    assert.ok(!args.includes("--systemd.enable"), `${where}: no journal in socket input`);
+    const m = mountAt(v.sidecar.socket.dir);
+    assert.ok(m, `${where}: socket directory mounted in the exporter`);
+    assert.notEqual(m.readOnly, true, `${where}: the exporter creates the socket`);
+    assert.equal(m.name, v.sidecar.socket.volumeName);
+    assert.deepEqual(volumes.get(m.name).emptyDir, {}, `${where}: socket directory is an emptyDir`);
+    assert.deepEqual(c.startupProbe?.httpGet?.path ?? (c.startupProbe?.tcpSocket ? "/-/healthy" : undefined),
+      "/-/healthy", `${where}: startupProbe holds Postfix back until the socket is bound`);
   } else {
     const logPath = "postfix.logfile_path" in cfg ? cfg["postfix.logfile_path"] : argValue(args, "--postfix.logfile_path")[0];
     assert.equal(logPath, v.sidecar.logPath, `${where}: --postfix.logfile_path`);
@@ -280,8 +301,8 @@ function checkExporter(podSpec, v, where) {
     assert.equal(args.includes("--postfix.logfile_from_beginning"), v.sidecar.fromBeginning === true);
     assert.ok(!args.includes("--systemd.enable"), `${where}: no journal in file mode`);
     if (v.sidecar.positionFile) {
-      assert.deepEqual(argValue(args, "--postfix.logfile_position_file"),
-        ["/var/lib/postfix-sasl-exporter/postfix.position"], `${where}: position file`);
+      assert.deepEqual(argValue(args, "--state.file"),
+        ["/var/lib/postfix-sasl-exporter/state"], `${where}: state file`);
       assert.deepEqual(volumes.get(mountAt("/var/lib/postfix-sasl-exporter").name).emptyDir, {});
     }
   }
@@ -306,6 +327,20 @@ function checkExporter(podSpec, v, where) {
 
 // The Postfix side of a sidecar pod: writes the shared log directory.
 function checkPostfixWriter(podSpec, v, where) {
+  if (v.sidecar.input === "socket") {
+    const dir = v.sidecar.socket.dir;
+    const writers = (podSpec.containers ?? []).filter((c) => c.name !== EXPORTER &&
+      (c.volumeMounts ?? []).some((m) => m.name === v.sidecar.socket.volumeName && m.mountPath === dir && !m.readOnly));
+    assert.equal(writers.length, 1, `${where}: one container (Postfix) mounts the socket directory ${dir}`);
+    if (v.postfix.linkDevLog !== false) {
+      const c = writers[0];
+      assert.deepEqual(c.command?.slice(0, 2), ["/bin/sh", "-c"], `${where}: Postfix started through sh`);
+      assert.ok(c.command[2].startsWith(`ln -sf ${dir}/${v.sidecar.socket.name} /dev/log && exec "$@"`),
+        `${where}: /dev/log points at the exporter's socket`);
+      assert.deepEqual(c.args, [...v.postfix.command, ...(v.postfix.args ?? [])], `${where}: then Postfix's own command`);
+    }
+    return writers[0];
+  }
   const logDir = path.posix.dirname(v.sidecar.logPath);
   const writers = (podSpec.containers ?? []).filter((c) => c.name !== EXPORTER &&
     (c.volumeMounts ?? []).some((m) => m.name === v.sidecar.logVolume.name && m.mountPath === logDir && !m.readOnly));
@@ -355,6 +390,18 @@ function selfcheck() {
   r = render(opt.chart, [native], ["--kube-version", "v1.28.5"]);
   assert.notEqual(r.status, 0, "native sidecar on Kubernetes 1.28 must fail");
   assert.match(r.stderr, /1\.29/);
+  // Socket input without a native sidecar, or without a Postfix command to
+  // wrap, is refused rather than rendered half-working.
+  const sockNoNative = path.join(opt.out, "selfcheck-socket.yaml");
+  fs.writeFileSync(sockNoNative, "sidecar:\n  input: socket\npostfix:\n  command: [postfix, start-fg]\n");
+  r = render(opt.chart, [sockNoNative]);
+  assert.notEqual(r.status, 0, "socket input without sidecar.native must fail");
+  assert.match(r.stderr, /sidecar\.native/);
+  const sockNoCmd = path.join(opt.out, "selfcheck-socket-cmd.yaml");
+  fs.writeFileSync(sockNoCmd, "sidecar:\n  input: socket\n  native: true\n");
+  r = render(opt.chart, [sockNoCmd]);
+  assert.notEqual(r.status, 0, "socket input without postfix.command must fail");
+  assert.match(r.stderr, /postfix\.command/);
   const sm = path.join(opt.out, "selfcheck-sm.yaml");
   fs.writeFileSync(sm, "service:\n  enabled: false\nserviceMonitor:\n  enabled: true\n");
   r = render(opt.chart, [sm]);

@@ -12,7 +12,8 @@ templates. The public helpers for a Postfix chart are:
   postfix-sasl-exporter.containers       that item unless sidecar.native
   postfix-sasl-exporter.initContainers   that item when sidecar.native
   postfix-sasl-exporter.volumes          the pod volumes the exporter needs
-  postfix-sasl-exporter.logVolumeMount   the read-write log mount for Postfix
+  postfix-sasl-exporter.logVolumeMount   the read-write log (or socket) mount for Postfix
+  postfix-sasl-exporter.socketPath       where Postfix's /dev/log must point (input: socket)
   postfix-sasl-exporter.selectorLabels   this chart's selector labels
 */}}
 
@@ -102,13 +103,37 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "postfix-sasl-exporter.tlsDir" -}}/etc/postfix-sasl-exporter/tls{{- end -}}
 {{- define "postfix-sasl-exporter.stateDir" -}}/var/lib/postfix-sasl-exporter{{- end -}}
 
-{{/* "true" when the pod needs the state emptyDir (position or cursor file). */}}
+{{/* "true" when the exporter is Postfix's syslog server (sidecar.input:
+socket): it creates a unix datagram socket in an emptyDir shared with Postfix,
+whose /dev/log points at it; no log file, no position file. */}}
+{{- define "postfix-sasl-exporter.socketInput" -}}
+{{- $v := include "postfix-sasl-exporter.values" . | fromYaml -}}
+{{- if and (ne $v.mode "journal") (eq ($v.sidecar.input | default "file") "socket") }}true{{ end -}}
+{{- end -}}
+
+{{/* The socket's path: sidecar.socket.dir/sidecar.socket.name. */}}
+{{- define "postfix-sasl-exporter.socketPath" -}}
+{{- $v := include "postfix-sasl-exporter.values" . | fromYaml -}}
+{{- printf "%s/%s" $v.sidecar.socket.dir $v.sidecar.socket.name -}}
+{{- end -}}
+
+{{/* "true" when config sets the state file under any of its names (flags win
+over the config file, so the chart must not pass one then). */}}
+{{- define "postfix-sasl-exporter.stateInConfig" -}}
+{{- $v := include "postfix-sasl-exporter.values" . | fromYaml -}}
+{{- range $key := list "state.file" "postfix.logfile_position_file" "systemd.cursor_file" -}}
+{{- if hasKey $v.config $key }}true{{ end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when the pod needs the state emptyDir (--state.file: read position,
+counters and sessions across exporter restarts). */}}
 {{- define "postfix-sasl-exporter.needsState" -}}
 {{- $v := include "postfix-sasl-exporter.values" . | fromYaml -}}
 {{- if eq $v.mode "journal" -}}
-{{- if and $v.journal.cursorFile (not (hasKey $v.config "systemd.cursor_file")) }}true{{ end -}}
+{{- if and $v.journal.cursorFile (not (include "postfix-sasl-exporter.stateInConfig" .)) }}true{{ end -}}
 {{- else -}}
-{{- if and $v.sidecar.positionFile (not (hasKey $v.config "postfix.logfile_position_file")) }}true{{ end -}}
+{{- if and $v.sidecar.positionFile (not (include "postfix-sasl-exporter.socketInput" .)) (not (include "postfix-sasl-exporter.stateInConfig" .)) }}true{{ end -}}
 {{- end -}}
 {{- end -}}
 
@@ -148,7 +173,17 @@ out, so the config file decides and the two never disagree.
 {{- $args = append $args (printf "--systemd.slice=%s" $v.journal.slice) -}}
 {{- end -}}
 {{- if include "postfix-sasl-exporter.needsState" . -}}
-{{- $args = append $args (printf "--systemd.cursor_file=%s/journal.cursor" (include "postfix-sasl-exporter.stateDir" .)) -}}
+{{- $args = append $args (printf "--state.file=%s/state" (include "postfix-sasl-exporter.stateDir" .)) -}}
+{{- end -}}
+{{- else if include "postfix-sasl-exporter.socketInput" . -}}
+{{- if not (hasKey $c "syslog.listen-address") -}}
+{{- $args = append $args (printf "--syslog.listen-address=unixgram://%s" (include "postfix-sasl-exporter.socketPath" .)) -}}
+{{- end -}}
+{{- if not (hasKey $c "syslog.socket-mode") -}}
+{{- $args = append $args (printf "--syslog.socket-mode=%s" $v.sidecar.socket.mode) -}}
+{{- end -}}
+{{- if and $v.sidecar.socket.echo (not (hasKey $c "syslog.echo")) -}}
+{{- $args = append $args "--syslog.echo" -}}
 {{- end -}}
 {{- else -}}
 {{- if not (hasKey $c "postfix.logfile_path") -}}
@@ -158,7 +193,7 @@ out, so the config file decides and the two never disagree.
 {{- $args = append $args "--postfix.logfile_from_beginning" -}}
 {{- end -}}
 {{- if include "postfix-sasl-exporter.needsState" . -}}
-{{- $args = append $args (printf "--postfix.logfile_position_file=%s/postfix.position" (include "postfix-sasl-exporter.stateDir" .)) -}}
+{{- $args = append $args (printf "--state.file=%s/state" (include "postfix-sasl-exporter.stateDir" .)) -}}
 {{- end -}}
 {{- end -}}
 {{- $args = concat $args ($v.extraArgs | default list) -}}
@@ -188,6 +223,10 @@ answer 401 to the kubelet. */}}
 {{- if and $v.sidecar.native (eq $v.mode "sidecar" "none") (semverCompare "<1.29.0-0" .Capabilities.KubeVersion.Version) -}}
 {{- fail "sidecar.native needs Kubernetes >= 1.29 (initContainers with restartPolicy: Always)" -}}
 {{- end -}}
+{{- $socket := include "postfix-sasl-exporter.socketInput" . -}}
+{{- if and $socket (not $v.sidecar.native) -}}
+{{- fail "sidecar.input: socket needs sidecar.native: true, so the socket exists before Postfix starts (messages logged before it are lost)" -}}
+{{- end -}}
 - name: postfix-sasl-exporter
   image: {{ include "postfix-sasl-exporter.image" . | quote }}
   imagePullPolicy: {{ $v.image.pullPolicy }}
@@ -208,6 +247,12 @@ answer 401 to the kubelet. */}}
     {{- include "postfix-sasl-exporter.probe" (list $v "/-/healthy" $v.livenessProbe) | nindent 4 }}
   readinessProbe:
     {{- include "postfix-sasl-exporter.probe" (list $v "/-/ready" $v.readinessProbe) | nindent 4 }}
+  {{- if $socket }}
+  {{- /* The kubelet starts Postfix once this passes; the exporter binds its
+  socket before it answers HTTP. */}}
+  startupProbe:
+    {{- include "postfix-sasl-exporter.probe" (list $v "/-/healthy" (dict "periodSeconds" 1 "failureThreshold" 60)) | nindent 4 }}
+  {{- end }}
   {{- with $v.securityContext }}
   securityContext:
     {{- toYaml . | nindent 4 }}
@@ -241,6 +286,10 @@ answer 401 to the kubelet. */}}
 - name: journal
   mountPath: {{ $v.journal.path }}
   readOnly: true
+{{- else if include "postfix-sasl-exporter.socketInput" . -}}
+{{- /* Read-write: the exporter creates (and at exit removes) the socket. */ -}}
+- name: {{ $v.sidecar.socket.volumeName }}
+  mountPath: {{ $v.sidecar.socket.dir }}
 {{- else -}}
 - name: {{ $v.sidecar.logVolume.name }}
   mountPath: {{ dir $v.sidecar.logPath }}
@@ -270,11 +319,18 @@ answer 401 to the kubelet. */}}
 {{- end }}
 {{- end -}}
 
-{{/* The read-write mount of the shared log directory, for Postfix. */}}
+{{/* The read-write mount of the shared log directory, for Postfix (with
+sidecar.input socket: of the socket's directory; point /dev/log at
+sidecar.socket.dir/sidecar.socket.name). */}}
 {{- define "postfix-sasl-exporter.logVolumeMount" -}}
 {{- $v := include "postfix-sasl-exporter.values" . | fromYaml -}}
+{{- if include "postfix-sasl-exporter.socketInput" . -}}
+- name: {{ $v.sidecar.socket.volumeName }}
+  mountPath: {{ $v.sidecar.socket.dir }}
+{{- else -}}
 - name: {{ $v.sidecar.logVolume.name }}
   mountPath: {{ dir $v.sidecar.logPath }}
+{{- end -}}
 {{- end -}}
 
 {{/* Volumes of the pod: the shared log (or the host's journal), state,
@@ -289,6 +345,9 @@ switch journald (Storage=auto) to persistent storage. */ -}}
   hostPath:
     path: {{ $v.journal.path }}
     type: Directory
+{{- else if include "postfix-sasl-exporter.socketInput" . -}}
+- name: {{ $v.sidecar.socket.volumeName }}
+  emptyDir: {}
 {{- else -}}
 - name: {{ $v.sidecar.logVolume.name }}
   {{- if $v.sidecar.logVolume.source }}
