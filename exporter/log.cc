@@ -14,16 +14,6 @@ namespace {
 std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
 std::atomic<bool> g_json{false};
 
-absl::string_view LevelName(LogLevel l) {
-  switch (l) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
-  }
-  return "info";
-}
-
 // Quotes for logfmt when needed, and always for JSON; escapes control bytes.
 void AppendValue(std::string* out, absl::string_view v, bool json) {
   bool needs_quotes = json || v.empty();
@@ -90,7 +80,7 @@ void Log(LogLevel level, absl::string_view msg, std::initializer_list<LogField> 
   std::string line = json ? "{" : "";
   AppendField(&line, "ts", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
               json, true);
-  AppendField(&line, "level", LevelName(level), json, false);
+  AppendField(&line, "level", LogLevelName(level), json, false);
   AppendField(&line, "msg", msg, json, false);
   for (const LogField& f : fields) AppendField(&line, f.first, f.second, json, false);
   if (json) line.push_back('}');
@@ -99,6 +89,6 @@ void Log(LogLevel level, absl::string_view msg, std::initializer_list<LogField> 
   (void)unused;
 }
 
-void LogText(absl::string_view level, absl::string_view msg) { Log(ParseLevel(level), msg); }
+void LogText(LogLevel level, absl::string_view msg) { Log(level, msg); }
 
 }  // namespace pse

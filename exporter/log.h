@@ -13,10 +13,9 @@
 #include <utility>
 
 #include "absl/strings/string_view.h"
+#include "exporter/log_level.h"
 
 namespace pse {
-
-enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
 // REQUIRES: level one of debug|info|warn|error, format logfmt|json.
 void ConfigureLogging(absl::string_view level, absl::string_view format);
@@ -24,8 +23,8 @@ void ConfigureLogging(absl::string_view level, absl::string_view format);
 using LogField = std::pair<absl::string_view, std::string>;
 void Log(LogLevel level, absl::string_view msg, std::initializer_list<LogField> fields = {});
 
-// Adapter for modules that take a `void(level, msg)` hook.
-void LogText(absl::string_view level, absl::string_view msg);
+// The LogHook modules take (exporter/log_level.h).
+void LogText(LogLevel level, absl::string_view msg);
 
 }  // namespace pse
 

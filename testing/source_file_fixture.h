@@ -78,8 +78,8 @@ class FileSourceFixture : public ::testing::Test {
   FileSourceOptions Options() {
     FileSourceOptions o;
     o.path = log_;
-    o.logger = [this](absl::string_view level, absl::string_view msg) {
-      logged_.push_back(absl::StrCat(level, ": ", msg));
+    o.logger = [this](LogLevel level, absl::string_view msg) {
+      logged_.push_back(absl::StrCat(LogLevelName(level), ": ", msg));
     };
     return o;
   }

@@ -12,6 +12,7 @@ target_link_libraries(pse_file_source
 
 if(PSE_BUILD_TESTS)
   pse_cc_test(NAME file_source_test SOURCES file_source_test.cc file_source_rotation_test.cc
+                                          file_source_position_test.cc
     LIBS pse_file_source)
   pse_cc_test(NAME file_source_parts_test
     SOURCES line_framer_test.cc position_file_test.cc rotated_files_test.cc

@@ -32,11 +32,11 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Create(const FileSourceO
   return source;
 }
 
-void FileSource::Log(absl::string_view level, absl::string_view msg) {
+void FileSource::Log(LogLevel level, absl::string_view msg) {
   if (options_.logger) options_.logger(level, msg);
 }
 
-void FileSource::LogProblem(absl::string_view level, const std::string& msg) {
+void FileSource::LogProblem(LogLevel level, const std::string& msg) {
   if (msg == last_problem_) return;
   last_problem_ = msg;
   Log(level, msg);
@@ -85,7 +85,7 @@ absl::Status FileSource::Init() {
     loaded_position_ = LoadPosition();
     inotify_ = std::make_unique<InotifyWatch>(dir_);
     if (!inotify_->available()) {
-      Log("warn", absl::StrCat("inotify unavailable (", inotify_->init_error().message(),
+      Log(LogLevel::kWarn, absl::StrCat("inotify unavailable (", inotify_->init_error().message(),
                                "); checking the log file every stat interval"));
     }
     inotify_->EnsureDirWatch();
@@ -105,7 +105,7 @@ absl::Status FileSource::Init() {
     current_ = std::move(s);
     Watch(current_.get());
     if (current_->kind == InputStream::kRegular) PositionAtStartup(current_.get());
-    Log("info",
+    Log(LogLevel::kInfo,
         absl::StrCat("following log file ", o.path, " from offset ", current_->framer.offset()));
   }
   if (!o.once) RememberRotated(ListRotatedFiles(dir_, base_));
@@ -122,17 +122,17 @@ std::optional<SavedPosition> FileSource::LoadPosition() {
   if (!pos.ok()) {
     if (absl::IsNotFound(pos.status())) return std::nullopt;  // first start
     if (absl::IsInvalidArgument(pos.status())) {
-      Log("warn",
+      Log(LogLevel::kWarn,
           absl::StrCat("ignoring corrupt ", what, " (", pos.status().message(), "); starting at ",
                        options_.from_beginning ? "the beginning" : "the end", " of the log file"));
     } else {
-      Log("warn",
+      Log(LogLevel::kWarn,
           absl::StrCat("cannot read ", what, ": ", pos.status().message(), "; ignoring it"));
     }
     return std::nullopt;
   }
   if (pos->path != options_.path) {
-    Log("warn", absl::StrCat("ignoring ", what, ": it was written for ", pos->path, ", not ",
+    Log(LogLevel::kWarn, absl::StrCat("ignoring ", what, ": it was written for ", pos->path, ", not ",
                              options_.path));
     return std::nullopt;
   }
@@ -167,19 +167,19 @@ void FileSource::PositionAtStartup(InputStream* s) {
         s->framer.Reset(p.offset);
         // Only a position read from the file itself is known to be on disk.
         if (options_.resume_position_text.empty()) written_position_ = p;
-        Log("info",
+        Log(LogLevel::kInfo,
             absl::StrCat("resuming log file ", options_.path, " at saved offset ", p.offset));
         return;
       case PositionMatch::kRewritten:
         break;
       case PositionMatch::kOtherFile:
-        Log("info", absl::StrCat("log file ", options_.path,
+        Log(LogLevel::kInfo, absl::StrCat("log file ", options_.path,
                                  " was rotated since the position was saved; reading the "
                                  "rotated files not yet read, then the new file from the start"));
         CatchUpAfterRestart(p);
         return;
     }
-    Log("info", absl::StrCat("log file ", options_.path,
+    Log(LogLevel::kInfo, absl::StrCat("log file ", options_.path,
                              " was truncated or rewritten since the position was saved; "
                              "reading it from the start"));
     return;
@@ -196,17 +196,17 @@ void FileSource::CatchUpAfterRestart(const SavedPosition& p) {
                           [&](const RotatedFile& f) { return f.id == saved; });
   ++stats_.rotations;
   if (ref == listing.end()) {
-    Log("warn", absl::StrCat("the file the position was saved for is no longer in ", dir_,
+    Log(LogLevel::kWarn, absl::StrCat("the file the position was saved for is no longer in ", dir_,
                              "; lines written to it after the checkpoint are not read"));
     return;
   }
   std::unique_ptr<InputStream> old = OpenRotated(*ref, p.offset);
   if (old != nullptr && MatchPosition(p, old->fd) == PositionMatch::kSameFile) {
-    Log("info", absl::StrCat("reading the rest of rotated log file ", dir_, "/", ref->name,
+    Log(LogLevel::kInfo, absl::StrCat("reading the rest of rotated log file ", dir_, "/", ref->name,
                              " from saved offset ", p.offset, " first"));
     behind_.push_back(std::move(old));
   } else if (old != nullptr) {
-    Log("warn", absl::StrCat("rotated log file ", dir_, "/", ref->name,
+    Log(LogLevel::kWarn, absl::StrCat("rotated log file ", dir_, "/", ref->name,
                              " changed since the position was saved; not reading it"));
     CloseStream(&old, nullptr, nullptr);
   }
@@ -220,7 +220,7 @@ void FileSource::QueueMissed(const std::vector<RotatedFile>& missed) {
   for (const RotatedFile& f : missed) {
     std::unique_ptr<InputStream> s = OpenRotated(f, 0);
     if (s == nullptr) continue;  // gone meanwhile (compressed, deleted)
-    Log("info", absl::StrCat("reading rotated log file ", dir_, "/", f.name,
+    Log(LogLevel::kInfo, absl::StrCat("reading rotated log file ", dir_, "/", f.name,
                              " from its start; it was rotated away before we looked"));
     behind_.push_back(std::move(s));
   }
@@ -250,7 +250,7 @@ InputStream::ReadResult FileSource::ReadSome(InputStream* s, RecordSink* sink, s
   if (r == InputStream::ReadResult::kError) {
     const int err = errno;
     ++stats_.errors;
-    LogProblem("error", absl::StrCat("reading ", Describe(), ": ", ErrnoText(err)));
+    LogProblem(LogLevel::kError, absl::StrCat("reading ", Describe(), ": ", ErrnoText(err)));
   }
   return r;
 }
@@ -275,12 +275,12 @@ bool FileSource::ReadBehind(RecordSink* sink, size_t* budget, size_t* delivered)
 // is an error, counted, and retried after the stat interval.
 void FileSource::NoteOpenFailure(const std::string& error, bool missing) {
   if (missing) {
-    LogProblem("warn", MissingMessage());
+    LogProblem(LogLevel::kWarn, MissingMessage());
     return;
   }
   ++stats_.errors;
   last_open_failure_ = clock_();
-  LogProblem("error", error);
+  LogProblem(LogLevel::kError, error);
 }
 
 bool FileSource::TryOpenCurrent() {
@@ -295,9 +295,9 @@ bool FileSource::TryOpenCurrent() {
   // A file that appears later is new: all of it is unread.
   if (had_file_ && s->kind == InputStream::kRegular) {
     ++stats_.rotations;
-    Log("info", absl::StrCat("log file ", options_.path, " re-created; reading it from the start"));
+    Log(LogLevel::kInfo, absl::StrCat("log file ", options_.path, " re-created; reading it from the start"));
   } else {
-    Log("info", absl::StrCat("log file ", options_.path, " appeared; reading it from the start"));
+    Log(LogLevel::kInfo, absl::StrCat("log file ", options_.path, " appeared; reading it from the start"));
   }
   last_problem_.clear();
   had_file_ = true;
@@ -322,7 +322,7 @@ bool FileSource::HandleFifoEof(RecordSink* sink, size_t* delivered) {
     Watch(current_.get());
   } else if (!missing) {
     ++stats_.errors;
-    LogProblem("error", error);
+    LogProblem(LogLevel::kError, error);
   }
   return false;
 }
@@ -339,13 +339,13 @@ bool FileSource::HandleEof(RecordSink* sink, size_t* delivered, bool reopen) {
   struct stat fst;
   if (fstat(s->fd, &fst) != 0) {
     ++stats_.errors;
-    LogProblem("error",
+    LogProblem(LogLevel::kError,
                absl::StrCat("cannot stat open log file ", options_.path, ": ", ErrnoText(errno)));
     return false;
   }
   if (static_cast<uint64_t>(fst.st_size) < s->framer.offset()) {
     ++stats_.truncations;
-    Log("info", absl::StrCat("log file ", options_.path, " was truncated (size ", fst.st_size,
+    Log(LogLevel::kInfo, absl::StrCat("log file ", options_.path, " was truncated (size ", fst.st_size,
                              " < offset ", s->framer.offset(), "); reading it from the start"));
     if (lseek(s->fd, 0, SEEK_SET) < 0) {
       ++stats_.errors;
@@ -361,12 +361,12 @@ bool FileSource::HandleEof(RecordSink* sink, size_t* delivered, bool reopen) {
     const int err = errno;
     if (err != ENOENT && err != ENOTDIR) {
       ++stats_.errors;
-      LogProblem("error",
+      LogProblem(LogLevel::kError,
                  absl::StrCat("cannot stat log file ", options_.path, ": ", ErrnoText(err)));
       return false;
     }
     if (fst.st_nlink == 0) {
-      Log("warn", absl::StrCat("log file ", options_.path,
+      Log(LogLevel::kWarn, absl::StrCat("log file ", options_.path,
                                " was deleted; waiting for it to be created again"));
       last_problem_ = MissingMessage();  // said already, in other words
       CloseStream(&current_, sink, delivered);
@@ -384,7 +384,7 @@ bool FileSource::HandleEof(RecordSink* sink, size_t* delivered, bool reopen) {
         lseek(fresh->fd, static_cast<off_t>(s->framer.offset()), SEEK_SET) >= 0) {
       // Same inode: keep position, partial line and watch; swap the fd.
       std::swap(s->fd, fresh->fd);
-      Log("info", absl::StrCat("reopened log file ", options_.path));
+      Log(LogLevel::kInfo, absl::StrCat("reopened log file ", options_.path));
     }
   }
   return false;
@@ -399,7 +399,7 @@ bool FileSource::SwitchToNewFile(const struct stat& old_st, RecordSink* sink, si
     if (!missing) {
       ++stats_.errors;
       last_open_failure_ = clock_();
-      LogProblem("error", error);
+      LogProblem(LogLevel::kError, error);
     }
     return false;
   }
@@ -411,7 +411,7 @@ bool FileSource::SwitchToNewFile(const struct stat& old_st, RecordSink* sink, si
       FilesAfter(listing, old, next->id, base_, &known_rotated_);
   RememberRotated(listing);
   stats_.rotations += 1 + missed.size();
-  Log("info", absl::StrCat("log file ", options_.path, " was rotated",
+  Log(LogLevel::kInfo, absl::StrCat("log file ", options_.path, " was rotated",
                            missed.empty() ? "" : absl::StrCat(" ", missed.size() + 1, " times"),
                            "; reading the new file from its start"));
   last_problem_.clear();

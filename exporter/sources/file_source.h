@@ -102,6 +102,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "exporter/log_level.h"
 #include "exporter/source.h"
 #include "exporter/sources/inotify_watch.h"
 #include "exporter/sources/input_stream.h"
@@ -144,7 +145,7 @@ struct FileSourceOptions {
   // Receives operational events (file missing, opened, rotated, truncated,
   // deleted, errors, position file use); level is "debug", "info", "warn"
   // or "error". Never called per line read. Default: discard.
-  std::function<void(absl::string_view level, absl::string_view msg)> logger;
+  LogHook logger;
   // The time rotate_wait and the open retry are measured on. Tests pass a
   // fake clock (testing/source_clock.h). Empty = absl::Now.
   std::function<absl::Time()> clock = absl::Now;
@@ -184,10 +185,10 @@ class FileSource : public Source {
   explicit FileSource(const FileSourceOptions& options);
 
   absl::Status Init();
-  void Log(absl::string_view level, absl::string_view msg);
+  void Log(LogLevel level, absl::string_view msg);
   // Logs `msg` only when it differs from the previous problem logged, so a
   // persistent failure is reported once.
-  void LogProblem(absl::string_view level, const std::string& msg);
+  void LogProblem(LogLevel level, const std::string& msg);
   std::string MissingMessage() const;
 
   // Reads and validates the resume position (text or file); nullopt (after

@@ -114,7 +114,7 @@ absl::StatusOr<std::unique_ptr<JournalSource>> JournalSource::Create(
     }
     // Everything in a journal that appears after start is new.
     if (source->start_ == Start::kTail) source->start_ = Start::kHead;
-    source->Log("warn", absl::StrCat("journal directory ", options.journal_path,
+    source->Log(LogLevel::kWarn, absl::StrCat("journal directory ", options.journal_path,
                                      " does not exist yet; waiting for it"));
     source->last_open_error_ = "missing";
     return source;
@@ -131,7 +131,7 @@ absl::Status JournalSource::ReadCursorFile() {
   if (absl::IsNotFound(text.status())) return absl::OkStatus();
   if (absl::IsOutOfRange(text.status())) {
     ++stats_.errors;
-    Log("warn", absl::StrCat("journal cursor file ", text.status().message(),
+    Log(LogLevel::kWarn, absl::StrCat("journal cursor file ", text.status().message(),
                              "; ignoring it, starting at the ", options_.once ? "head" : "end"));
     return absl::OkStatus();
   }
@@ -148,7 +148,7 @@ JournalSource::JournalSource(const JournalSourceOptions& options, std::vector<st
 
 JournalSource::~JournalSource() { Close(); }
 
-void JournalSource::Log(absl::string_view level, absl::string_view msg) const {
+void JournalSource::Log(LogLevel level, absl::string_view msg) const {
   if (options_.logger) options_.logger(level, msg);
 }
 
@@ -202,7 +202,7 @@ absl::Status JournalSource::OpenAndPosition() {
     r = sd_journal_seek_cursor(j, resume_cursor_.c_str());
     if (r < 0) {
       ++stats_.errors;
-      Log("warn",
+      Log(LogLevel::kWarn,
           absl::StrCat("journal cursor \"", resume_cursor_, "\" is not valid (", ErrnoText(r),
                        "); starting at the ", options_.once ? "head" : "end"));
       start = options_.once ? Start::kHead : Start::kTail;
@@ -218,7 +218,7 @@ absl::Status JournalSource::OpenAndPosition() {
         }
       } else if (r < 0) {
         ++stats_.errors;
-        Log("error", absl::StrCat("reading the journal: ", ErrnoText(r)));
+        Log(LogLevel::kError, absl::StrCat("reading the journal: ", ErrnoText(r)));
         r = 0;
       }
     }
@@ -258,7 +258,7 @@ absl::Status JournalSource::OpenAndPosition() {
   }
   stats_.up = true;
   if (!last_open_error_.empty()) {
-    Log("info", absl::StrCat("opened ", where));
+    Log(LogLevel::kInfo, absl::StrCat("opened ", where));
     last_open_error_.clear();
   }
   return absl::OkStatus();
@@ -274,7 +274,7 @@ bool JournalSource::DirectoryStillThere() {
 bool JournalSource::EnsureOpen() {
   if (journal_ != nullptr) {
     if (DirectoryStillThere()) return true;
-    Log("warn", absl::StrCat("journal directory ", options_.journal_path,
+    Log(LogLevel::kWarn, absl::StrCat("journal directory ", options_.journal_path,
                              " was removed or replaced; reopening"));
     Close();
     last_open_error_ = "replaced";
@@ -285,7 +285,7 @@ bool JournalSource::EnsureOpen() {
   if (!absl::IsNotFound(s)) ++stats_.errors;
   std::string message(s.message());
   if (message != last_open_error_) {
-    Log(absl::IsNotFound(s) ? "warn" : "error", message);
+    Log(absl::IsNotFound(s) ? LogLevel::kWarn : LogLevel::kError, message);
     last_open_error_ = std::move(message);
   }
   return false;
@@ -296,7 +296,7 @@ void JournalSource::NoteProcessResult(int r) {
     ++stats_.rotations;
   } else if (r < 0) {
     ++stats_.errors;
-    Log("error", absl::StrCat("reading the journal: ", ErrnoText(r)));
+    Log(LogLevel::kError, absl::StrCat("reading the journal: ", ErrnoText(r)));
   }
 }
 
@@ -359,7 +359,7 @@ size_t JournalSource::Poll(RecordSink* sink) {
       int r = sd_journal_next(journal_);
       if (r < 0) {
         ++stats_.errors;
-        Log("error", absl::StrCat("reading the journal: ", ErrnoText(r)));
+        Log(LogLevel::kError, absl::StrCat("reading the journal: ", ErrnoText(r)));
         exhausted = true;
         break;
       }

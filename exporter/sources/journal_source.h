@@ -67,6 +67,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "exporter/log_level.h"
 #include "exporter/source.h"
 
 // Opaque libsystemd handle; only journal_source.cc includes sd-journal.h.
@@ -102,7 +103,7 @@ struct JournalSourceOptions {
   size_t batch = 4096;
   // Receives warnings and errors (level is "debug", "info", "warn" or
   // "error"). May be empty.
-  std::function<void(absl::string_view level, absl::string_view msg)> logger;
+  LogHook logger;
 };
 
 // CheckpointText() before the first entry of a journal read from its head;
@@ -164,7 +165,7 @@ class JournalSource : public Source {
   // Consumes the current entry: delivers it if it is Postfix's.
   bool DeliverCurrent(RecordSink* sink);
   void NoteProcessResult(int r);
-  void Log(absl::string_view level, absl::string_view msg) const;
+  void Log(LogLevel level, absl::string_view msg) const;
 
   const JournalSourceOptions options_;
   const std::vector<std::string> matches_;

@@ -184,8 +184,8 @@ class JournalSourceTest : public ::testing::Test {
   JournalSourceOptions Options() {
     JournalSourceOptions o;
     o.journal_path = journal_dir_;
-    o.logger = [this](absl::string_view level, absl::string_view msg) {
-      log_.push_back(absl::StrCat(level, ": ", msg));
+    o.logger = [this](LogLevel level, absl::string_view msg) {
+      log_.push_back(absl::StrCat(LogLevelName(level), ": ", msg));
     };
     return o;
   }
