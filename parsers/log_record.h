@@ -25,6 +25,10 @@ struct LogRecord {
   int64_t pid = -1;
   // Everything after "tag[pid]: ".
   absl::string_view message;
+  // The sending host as the line names it (RFC 3164 or RFC 5424 HOSTNAME);
+  // empty when it names none (syslog(3) to /dev/log, the journal). Pids
+  // collide across hosts, so it is part of a process's identity.
+  absl::string_view host;
 };
 
 // Splits a syslog identifier such as "postfix/submission/smtpd" into

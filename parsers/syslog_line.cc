@@ -296,7 +296,9 @@ SyslogLineParser::Result SyslogLineParser::ParseHostTagMessage(absl::string_view
   }
   if (tag.find(' ') != absl::string_view::npos) return Result::kMalformed;
   absl::string_view message = colon + 2 <= rest.size() ? rest.substr(colon + 2) : absl::string_view();
-  return Finish(micros, tag, pid, message, record);
+  const Result result = Finish(micros, tag, pid, message, record);
+  if (result == Result::kPostfix && has_host) record->host = first;
+  return result;
 }
 
 SyslogLineParser::Result SyslogLineParser::ParseRfc5424(absl::string_view rest,
@@ -321,17 +323,24 @@ SyslogLineParser::Result SyslogLineParser::ParseRfc5424(absl::string_view rest,
     message = rest.substr(1);
     // MSG may start with a UTF-8 byte order mark.
     if (absl::StartsWith(message, "\xEF\xBB\xBF")) message.remove_prefix(3);
+    // rsyslog's RFC 5424 templates put its %msg% after the SP, and %msg%
+    // keeps the space that followed the tag of an RFC 3164 input ("tag: msg"):
+    // one more leading space is framing, never part of a Postfix message.
+    if (absl::StartsWith(message, " ")) message.remove_prefix(1);
   }
   int64_t pid = -1;
   if (procid != "-" && !ParsePid(procid, &pid)) pid = -1;  // PROCID need not be a number
   absl::string_view tag = app == "-" ? absl::string_view() : app;
-  return Finish(micros, tag, pid, message, record);
+  const Result result = Finish(micros, tag, pid, message, record);
+  if (result == Result::kPostfix && host != "-") record->host = host;
+  return result;
 }
 
 SyslogLineParser::Result SyslogLineParser::Finish(int64_t micros, absl::string_view tag,
                                                   int64_t pid, absl::string_view message,
                                                   LogRecord* record) {
   record->timestamp_us = micros;
+  record->host = absl::string_view();  // set by the caller when the line names one
   absl::string_view syslog_name, daemon;
   if (!SplitPostfixIdentifier(tag, &syslog_name, &daemon)) return Result::kOther;
   record->syslog_name = syslog_name;

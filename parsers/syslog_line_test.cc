@@ -133,6 +133,19 @@ TEST(SyslogLine, HeaderForms) {
        "\xEF\xBB\xBF" "connect from a[192.0.2.1]",
        Micros(2024, 8, 3, 15, 30, 49), 123},
       {"rfc5424_nil_fields", "<22>1 - - postfix/smtpd - - - connect from a[192.0.2.1]", 0, -1},
+      // rsyslog's RSYSLOG_SyslogProtocol23Format keeps the space after "tag:".
+      {"rfc5424_rsyslog_msg_space",
+       "<22>1 2024-08-03T15:30:49.000001+00:00 mx postfix/smtpd 123 - -  connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49) + 1, 123},
+      // rsyslog's RSYSLOG_ForwardFormat: PRI, RFC 3339 time, host, tag.
+      {"rsyslog_forward_format",
+       "<22>2024-08-03T15:30:49.000001+00:00 mx postfix/smtpd[123]: connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49) + 1, 123},
+      // util-linux logger --rfc5424 adds a timeQuality SD element.
+      {"logger_rfc5424_time_quality",
+       "<13>1 2024-08-03T15:30:49.000001+00:00 vm postfix/smtpd 123 - "
+       "[timeQuality tzKnown=\"1\" isSynced=\"0\"] connect from a[192.0.2.1]",
+       Micros(2024, 8, 3, 15, 30, 49) + 1, 123},
   };
   for (const Case& c : cases) {
     SyslogLineParser p(Utc(2024));
