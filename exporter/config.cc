@@ -36,9 +36,9 @@ bool ParseBytesText(absl::string_view v, int64_t* out) {
     int64_t mult;
   };
   static constexpr Suffix kSuffixes[] = {
-      {"KiB", 1024},    {"MiB", 1024 * 1024}, {"GiB", 1024LL * 1024 * 1024},
-      {"KB", 1000},     {"MB", 1000 * 1000},  {"GB", 1000LL * 1000 * 1000},
-      {"K", 1024},      {"M", 1024 * 1024},   {"B", 1},
+      {"KiB", 1024}, {"MiB", 1024 * 1024}, {"GiB", 1024LL * 1024 * 1024},
+      {"KB", 1000},  {"MB", 1000 * 1000},  {"GB", 1000LL * 1000 * 1000},
+      {"K", 1024},   {"M", 1024 * 1024},   {"B", 1},
   };
   v = absl::StripAsciiWhitespace(v);
   int64_t mult = 1;
@@ -80,8 +80,8 @@ void OptionSet::AddString(std::string name, std::string* target, std::string hel
   Add(std::move(name), Kind::kString, target, std::move(help), *target).validate =
       std::move(validate);
 }
-void OptionSet::AddStringList(std::string name, std::vector<std::string>* target,
-                              std::string help, Validator validate) {
+void OptionSet::AddStringList(std::string name, std::vector<std::string>* target, std::string help,
+                              Validator validate) {
   Add(std::move(name), Kind::kStringList, target, std::move(help), absl::StrJoin(*target, ","))
       .validate = std::move(validate);
 }
@@ -348,15 +348,27 @@ std::string OptionSet::Usage(absl::string_view program) const {
   for (const Option& o : options_) {
     std::string arg;
     switch (o.kind) {
-      case Kind::kBool: arg = ""; break;
-      case Kind::kDuration: arg = "=DURATION"; break;
-      case Kind::kInt: arg = "=N"; break;
-      case Kind::kBytes: arg = "=SIZE"; break;
-      case Kind::kEnum: arg = absl::StrCat("=", absl::StrJoin(o.allowed, "|")); break;
+      case Kind::kBool:
+        arg = "";
+        break;
+      case Kind::kDuration:
+        arg = "=DURATION";
+        break;
+      case Kind::kInt:
+        arg = "=N";
+        break;
+      case Kind::kBytes:
+        arg = "=SIZE";
+        break;
+      case Kind::kEnum:
+        arg = absl::StrCat("=", absl::StrJoin(o.allowed, "|"));
+        break;
       case Kind::kMappingList:
         arg = absl::StrCat(" (config file only: a list of {", absl::StrJoin(o.allowed, ", "), "})");
         break;
-      default: arg = "=VALUE"; break;
+      default:
+        arg = "=VALUE";
+        break;
     }
     absl::StrAppend(&out, "  --", o.name, arg, "\n      ", o.help);
     if (o.kind == Kind::kStringList) absl::StrAppend(&out, " (repeatable)");

@@ -46,14 +46,16 @@ class OptionSet {
   // module's Options struct is the one place that holds the default.
   template <typename T>
   void AddInt(std::string name, T* target, int64_t min, int64_t max, std::string help) {
-    AddInteger(std::move(name), Kind::kInt, static_cast<int64_t>(*target),
-               [target](int64_t v) { *target = static_cast<T>(v); }, min, max, std::move(help));
+    AddInteger(
+        std::move(name), Kind::kInt, static_cast<int64_t>(*target),
+        [target](int64_t v) { *target = static_cast<T>(v); }, min, max, std::move(help));
   }
   // Byte sizes accept suffixes KiB, MiB, GiB (and KB/MB/GB as powers of 1000).
   template <typename T>
   void AddBytes(std::string name, T* target, int64_t min, int64_t max, std::string help) {
-    AddInteger(std::move(name), Kind::kBytes, static_cast<int64_t>(*target),
-               [target](int64_t v) { *target = static_cast<T>(v); }, min, max, std::move(help));
+    AddInteger(
+        std::move(name), Kind::kBytes, static_cast<int64_t>(*target),
+        [target](int64_t v) { *target = static_cast<T>(v); }, min, max, std::move(help));
   }
   // Choice among `allowed` values.
   void AddEnum(std::string name, std::string* target, std::vector<std::string> allowed,
@@ -68,9 +70,8 @@ class OptionSet {
   // and key of that item.
   using Mapping = std::map<std::string, std::string>;
   using MappingValidator = std::function<absl::Status(const Mapping& item)>;
-  void AddMappingList(std::string name, std::vector<Mapping>* target,
-                      std::vector<std::string> keys, std::string help,
-                      MappingValidator validate = nullptr);
+  void AddMappingList(std::string name, std::vector<Mapping>* target, std::vector<std::string> keys,
+                      std::string help, MappingValidator validate = nullptr);
 
   // Parses argv[1..]. Positional arguments are errors.
   absl::Status ParseArgs(int argc, const char* const* argv);
@@ -98,8 +99,8 @@ class OptionSet {
 
   Option& Add(std::string name, Kind kind, void* target, std::string help,
               std::string default_text);
-  void AddInteger(std::string name, Kind kind, int64_t current,
-                  std::function<void(int64_t)> set, int64_t min, int64_t max, std::string help);
+  void AddInteger(std::string name, Kind kind, int64_t current, std::function<void(int64_t)> set,
+                  int64_t min, int64_t max, std::string help);
 
   Option* Find(absl::string_view name);
   absl::Status SetMappingList(Option* o, const YAML::Node& list, const std::string& path,

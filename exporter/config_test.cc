@@ -48,8 +48,9 @@ std::string WriteTemp(const std::string& text) {
 
 TEST(Config, FlagsOfEveryKind) {
   Opts o;
-  ASSERT_TRUE(o.Args({"--postfix.logfile_from_beginning", "--postfix.logfile_path", "/x", "--web.listen-address=:1",
-                      "--web.listen-address=[::1]:2", "--sessions.peak_window=2m", "--sessions.max_tracked=50",
+  ASSERT_TRUE(o.Args({"--postfix.logfile_from_beginning", "--postfix.logfile_path", "/x",
+                      "--web.listen-address=:1", "--web.listen-address=[::1]:2",
+                      "--sessions.peak_window=2m", "--sessions.max_tracked=50",
                       "--postfix.logfile_max_line_length=1MiB", "--log.level=debug"})
                   .ok());
   EXPECT_TRUE(o.flag);
@@ -99,7 +100,8 @@ TEST(Config, YamlFlatAndNestedKeysAndFlagsWin) {
 TEST(Config, ValidatorsReportLikeEveryOtherBadValue) {
   Opts o;
   absl::Status st = o.Args({"--web.telemetry-path=metrics"});
-  EXPECT_EQ(st.message(), "flag --web.telemetry-path: invalid value \"metrics\": must start with /");
+  EXPECT_EQ(st.message(),
+            "flag --web.telemetry-path: invalid value \"metrics\": must start with /");
   std::string path = WriteTemp("web:\n  telemetry-path: metrics\n");
   st = o.set.LoadYamlFile(path);
   EXPECT_EQ(st.message(),
@@ -135,12 +137,11 @@ TEST(Config, YamlErrorsNameFileLineAndKey) {
 TEST(Config, MappingListsComeFromTheFileWithFileLineAndKeyErrors) {
   std::vector<OptionSet::Mapping> rules;
   OptionSet set;
-  set.AddMappingList("sasl.reason_rules", &rules, {"match", "reason"}, "h",
-                     [](const OptionSet::Mapping& m) {
-                       return m.at("reason") == "bad_credentials"
-                                  ? absl::OkStatus()
-                                  : absl::InvalidArgumentError("unknown reason");
-                     });
+  set.AddMappingList(
+      "sasl.reason_rules", &rules, {"match", "reason"}, "h", [](const OptionSet::Mapping& m) {
+        return m.at("reason") == "bad_credentials" ? absl::OkStatus()
+                                                   : absl::InvalidArgumentError("unknown reason");
+      });
   std::string path = WriteTemp(
       "sasl:\n  reason_rules:\n    - match: 'LDAP: invalid'\n      reason: bad_credentials\n"
       "    - {match: x, reason: bad_credentials}\n");
@@ -148,8 +149,9 @@ TEST(Config, MappingListsComeFromTheFileWithFileLineAndKeyErrors) {
   ASSERT_EQ(rules.size(), 2u);
   EXPECT_EQ(rules[0].at("match"), "LDAP: invalid");
 
-  path = WriteTemp("sasl:\n  reason_rules:\n    - {match: x, reason: bad_credentials}\n"
-                   "    - {match: y, reason: nonsense}\n");
+  path = WriteTemp(
+      "sasl:\n  reason_rules:\n    - {match: x, reason: bad_credentials}\n"
+      "    - {match: y, reason: nonsense}\n");
   absl::Status st = set.LoadYamlFile(path);
   EXPECT_EQ(st.message(), path + ":4: key \"sasl.reason_rules\": unknown reason") << st;
   path = WriteTemp("sasl.reason_rules:\n  - {match: y}\n");
@@ -158,8 +160,7 @@ TEST(Config, MappingListsComeFromTheFileWithFileLineAndKeyErrors) {
             std::string::npos)
       << st;
   path = WriteTemp("sasl.reason_rules:\n  - {match: y, reason: bad_credentials, extra: 1}\n");
-  EXPECT_NE(set.LoadYamlFile(path).message().find("unknown item key \"extra\""),
-            std::string::npos);
+  EXPECT_NE(set.LoadYamlFile(path).message().find("unknown item key \"extra\""), std::string::npos);
   path = WriteTemp("sasl.reason_rules: just-a-string\n");
   EXPECT_NE(set.LoadYamlFile(path).message().find("want a list of mappings"), std::string::npos);
   const char* argv[] = {"prog", "--sasl.reason_rules=x"};

@@ -29,10 +29,18 @@ void AppendValue(std::string* out, absl::string_view v, bool json) {
   out->push_back('"');
   for (char c : v) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           absl::StrAppend(out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
@@ -78,8 +86,9 @@ void Log(LogLevel level, absl::string_view msg, std::initializer_list<LogField> 
   if (static_cast<int>(level) < g_min_level.load()) return;
   bool json = g_json.load();
   std::string line = json ? "{" : "";
-  AppendField(&line, "ts", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-              json, true);
+  AppendField(&line, "ts",
+              absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), json,
+              true);
   AppendField(&line, "level", LogLevelName(level), json, false);
   AppendField(&line, "msg", msg, json, false);
   for (const LogField& f : fields) AppendField(&line, f.first, f.second, json, false);

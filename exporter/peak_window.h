@@ -39,7 +39,7 @@ class PeakWindow {
  private:
   static constexpr int64_t kOpen = INT64_MAX;
   struct Point {
-    int64_t t;    // when the value took effect
+    int64_t t;  // when the value took effect
     int64_t v;
     int64_t end;  // when the next change happened; kOpen for the current value
   };

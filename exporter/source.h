@@ -37,13 +37,13 @@ class RecordSink {
 
 // Cumulative health counters of a source; exported as postfix_exporter_source_*.
 struct SourceStats {
-  bool up = false;                  // the input is open and readable
-  uint64_t rotations = 0;           // rename rotations / journal file changes followed
-  uint64_t truncations = 0;         // copytruncate detected (size < offset)
-  uint64_t lines_too_long = 0;      // lines over the cap, skipped
-  uint64_t errors = 0;              // read/open/stat/journal errors
-  int64_t newest_entry_us = 0;      // journal: realtime of the newest entry read, 0 if unknown
-  bool idle = false;                // journal: nothing left to read at the last Poll()
+  bool up = false;              // the input is open and readable
+  uint64_t rotations = 0;       // rename rotations / journal file changes followed
+  uint64_t truncations = 0;     // copytruncate detected (size < offset)
+  uint64_t lines_too_long = 0;  // lines over the cap, skipped
+  uint64_t errors = 0;          // read/open/stat/journal errors
+  int64_t newest_entry_us = 0;  // journal: realtime of the newest entry read, 0 if unknown
+  bool idle = false;            // journal: nothing left to read at the last Poll()
 };
 
 class Source {

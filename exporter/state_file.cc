@@ -66,8 +66,8 @@ bool UnescapeToken(absl::string_view token, std::string* raw) {
 }
 
 std::string FormatState(const StateDocument& doc) {
-  std::string out = absl::StrCat(kMagic, kStateFileVersion, "\nsource ", EscapeToken(doc.source),
-                                 "\n");
+  std::string out =
+      absl::StrCat(kMagic, kStateFileVersion, "\nsource ", EscapeToken(doc.source), "\n");
   for (const auto& [name, lines] : doc.sections) {
     absl::StrAppend(&out, "[", name, "]\n");
     for (const std::string& line : lines) absl::StrAppend(&out, line, "\n");
@@ -95,9 +95,8 @@ absl::StatusOr<StateDocument> ParseState(absl::string_view text) {
   int version = 0;
   if (!absl::SimpleAtoi(lines[0].substr(kMagic.size()), &version)) return corrupt("bad version");
   if (version != kStateFileVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("state file of version ", version, ", this exporter writes ",
-                     kStateFileVersion));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "state file of version ", version, ", this exporter writes ", kStateFileVersion));
   }
   if (lines.size() < 2 || !absl::StartsWith(lines[1], "source ")) return corrupt("no source");
   StateDocument doc;

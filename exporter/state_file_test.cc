@@ -64,13 +64,12 @@ TEST(StateFile, OtherVersionIsFailedPrecondition) {
   char sum[17];
   std::snprintf(sum, sizeof sum, "%016llx", static_cast<unsigned long long>(h));
   text = body + "end " + sum + "\n";
-  EXPECT_TRUE(absl::IsFailedPrecondition(ParseState(text).status()))
-      << ParseState(text).status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(ParseState(text).status())) << ParseState(text).status();
 }
 
 TEST(StateFile, EscapeTokenRoundTripsAnyBytes) {
   for (const std::string& raw : {std::string(""), std::string("a b%c\n\t"),
-                                std::string("\xff\x00z", 3), std::string("[x]")}) {
+                                 std::string("\xff\x00z", 3), std::string("[x]")}) {
     const std::string token = EscapeToken(raw);
     EXPECT_EQ(token.find_first_of(" \n"), std::string::npos);
     std::string back;

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "testing/pipeline_harness.h"
 #include "gtest/gtest.h"
+#include "testing/pipeline_harness.h"
 
 namespace pse {
 namespace {
@@ -26,7 +26,8 @@ class StateTest : public ::testing::Test {
   }
   // Failures counted; 0 when the series does not exist (per-method series
   // appear on first use).
-  double Failures(const std::string& service, const std::string& method, const std::string& reason) {
+  double Failures(const std::string& service, const std::string& method,
+                  const std::string& reason) {
     double v = Value("postfix_smtpd_sasl_authentication_failures_total",
                      {{"service", service}, {"method", method}, {"reason", reason}});
     return v < 0 ? 0 : v;
@@ -44,18 +45,22 @@ const char kSub[] = "postfix/submission/smtpd";
 TEST_F(StateTest, ConnectDisconnectCountsSessionsAndSuccesses) {
   Line(0, kSub, 10, "connect from a[192.0.2.1]");
   EXPECT_EQ(Svc("postfix_smtpd_sessions", "submission"), 1);
-  Line(1, kSub, 10, "disconnect from a[192.0.2.1] ehlo=2 starttls=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=8");
+  Line(1, kSub, 10,
+       "disconnect from a[192.0.2.1] ehlo=2 starttls=1 auth=1 mail=1 rcpt=1 data=1 quit=1 "
+       "commands=8");
   EXPECT_EQ(Svc("postfix_smtpd_connects_total", "submission"), 1);
   EXPECT_EQ(Svc("postfix_smtpd_disconnects_total", "submission"), 1);
   EXPECT_EQ(Svc("postfix_smtpd_sessions", "submission"), 0);
   EXPECT_EQ(Svc("postfix_smtpd_sasl_authentication_successes_total", "submission"), 1);
   // Every reason of the seen service exists at 0 (with method "unknown").
-  EXPECT_EQ(Value("postfix_smtpd_sasl_authentication_failures_total",
-                  {{"service", "submission"}, {"method", "unknown"}, {"reason", "bad_credentials"}}),
-            0);
-  EXPECT_EQ(Value("postfix_smtpd_sasl_authentication_failures_total",
-                  {{"service", "submission"}, {"method", "unknown"}, {"reason", "auth_unavailable"}}),
-            0);
+  EXPECT_EQ(
+      Value("postfix_smtpd_sasl_authentication_failures_total",
+            {{"service", "submission"}, {"method", "unknown"}, {"reason", "bad_credentials"}}),
+      0);
+  EXPECT_EQ(
+      Value("postfix_smtpd_sasl_authentication_failures_total",
+            {{"service", "submission"}, {"method", "unknown"}, {"reason", "auth_unavailable"}}),
+      0);
 }
 
 TEST_F(StateTest, LoggedFailureIsNotCountedAgainFromAuthStats) {
@@ -80,7 +85,9 @@ TEST_F(StateTest, UnloggedFailureAfterLostConnectionIsAborted) {
   Line(1, kSub, 10, "disconnect from a[192.0.2.1] ehlo=1 auth=0/1 commands=1/2");
   EXPECT_EQ(Failures("submission", "unknown", "aborted"), 1);
   EXPECT_EQ(Failures("submission", "unknown", "auth_unavailable"), 0);
-  EXPECT_EQ(Value("postfix_smtpd_connections_lost_total", {{"service", "submission"}, {"after_stage", "AUTH"}}), 1);
+  EXPECT_EQ(Value("postfix_smtpd_connections_lost_total",
+                  {{"service", "submission"}, {"after_stage", "AUTH"}}),
+            1);
 }
 
 TEST_F(StateTest, TooManyErrorsAfterAuthIsAuthUnavailable) {
@@ -102,7 +109,8 @@ TEST_F(StateTest, AbortedLineCountsOnce) {
 TEST_F(StateTest, CyrusCompanionRefinesReason) {
   Line(0, kSub, 10, "connect from a[192.0.2.1]");
   Line(1, kSub, 10, "warning: SASL authentication failure: user not found");
-  Line(1, kSub, 10, "warning: a[192.0.2.1]: SASL PLAIN authentication failed: authentication failure");
+  Line(1, kSub, 10,
+       "warning: a[192.0.2.1]: SASL PLAIN authentication failed: authentication failure");
   EXPECT_EQ(Failures("submission", "PLAIN", "unknown_account"), 1);
   EXPECT_EQ(Failures("submission", "PLAIN", "bad_credentials"), 0);
   EXPECT_EQ(Svc("postfix_smtpd_sasl_backend_errors_total", "submission"), 0);
@@ -111,7 +119,9 @@ TEST_F(StateTest, CyrusCompanionRefinesReason) {
 TEST_F(StateTest, SaslauthdDownIsOneBackendErrorAndOneFailurePerAttempt) {
   Line(0, kSub, 10, "connect from a[192.0.2.1]");
   for (int i = 0; i < 2; ++i) {
-    Line(1, kSub, 10, "warning: SASL authentication failure: cannot connect to saslauthd server: Connection refused");
+    Line(1, kSub, 10,
+         "warning: SASL authentication failure: cannot connect to saslauthd server: Connection "
+         "refused");
     Line(1, kSub, 10, "warning: a[192.0.2.1]: SASL LOGIN authentication failed: generic failure");
   }
   Line(2, kSub, 10, "disconnect from a[192.0.2.1] ehlo=1 auth=0/2 quit=1 commands=2/4");
@@ -122,7 +132,8 @@ TEST_F(StateTest, SaslauthdDownIsOneBackendErrorAndOneFailurePerAttempt) {
 
 TEST_F(StateTest, DovecotSocketWarningAndFatalAreOneBackendError) {
   Line(0, kSub, 10, "connect from a[192.0.2.1]");
-  Line(1, kSub, 10, "warning: SASL: Connect to Dovecot auth socket 'private/auth' failed: Connection refused");
+  Line(1, kSub, 10,
+       "warning: SASL: Connect to Dovecot auth socket 'private/auth' failed: Connection refused");
   Line(1, kSub, 10, "fatal: no SASL authentication mechanisms");
   EXPECT_EQ(Svc("postfix_smtpd_sasl_backend_errors_total", "submission"), 1);
   EXPECT_EQ(Svc("postfix_smtpd_sessions", "submission"), 0);  // fatal ends the session
@@ -134,8 +145,11 @@ TEST_F(StateTest, DovecotSocketWarningAndFatalAreOneBackendError) {
 
 TEST_F(StateTest, RefusedDovecotSocketRefinesUnavailableReason) {
   Line(0, kSub, 10, "connect from a[192.0.2.1]");
-  Line(1, kSub, 10, "warning: SASL: Connect to Dovecot auth socket 'private/auth' failed: Connection refused");
-  Line(1, kSub, 10, "warning: a[192.0.2.1]: SASL PLAIN authentication failed: (reason unavailable), sasl_username=u");
+  Line(1, kSub, 10,
+       "warning: SASL: Connect to Dovecot auth socket 'private/auth' failed: Connection refused");
+  Line(1, kSub, 10,
+       "warning: a[192.0.2.1]: SASL PLAIN authentication failed: (reason unavailable), "
+       "sasl_username=u");
   EXPECT_EQ(Failures("submission", "PLAIN", "backend_unavailable"), 1);
   EXPECT_EQ(Failures("submission", "PLAIN", "unspecified"), 0);
 }
@@ -146,7 +160,8 @@ TEST_F(StateTest, StaleCompanionDoesNotRefineALaterAttempt) {
   Line(1, kSub, 10, "lost connection after AUTH from a[192.0.2.1]");
   Line(2, kSub, 10, "disconnect from a[192.0.2.1] ehlo=1 auth=0/1 commands=1/2");
   Line(3, kSub, 10, "connect from a[192.0.2.1]");
-  Line(4, kSub, 10, "warning: a[192.0.2.1]: SASL PLAIN authentication failed: authentication failure");
+  Line(4, kSub, 10,
+       "warning: a[192.0.2.1]: SASL PLAIN authentication failed: authentication failure");
   EXPECT_EQ(Failures("submission", "PLAIN", "bad_credentials"), 1);
   EXPECT_EQ(Failures("submission", "PLAIN", "unknown_account"), 0);
 }
@@ -175,21 +190,27 @@ TEST_F(StateTest, FatalWithoutDisconnectClosesSession) {
 TEST_F(StateTest, KilledSmtpdClosesSessionOfSameInstanceOnly) {
   Line(0, kSub, 10, "connect from a[192.0.2.1]");
   Line(0, "postfix-out/smtpd", 11, "connect from a[192.0.2.1]");
-  Line(1, "postfix/master", 1, "warning: process /usr/lib/postfix/sbin/smtpd pid 10 killed by signal 9");
-  Line(1, "postfix/master", 1, "warning: process /usr/lib/postfix/sbin/smtpd pid 11 killed by signal 9");
+  Line(1, "postfix/master", 1,
+       "warning: process /usr/lib/postfix/sbin/smtpd pid 10 killed by signal 9");
+  Line(1, "postfix/master", 1,
+       "warning: process /usr/lib/postfix/sbin/smtpd pid 11 killed by signal 9");
   EXPECT_EQ(Svc("postfix_smtpd_sessions", "submission"), 0);
   EXPECT_EQ(Svc("postfix_smtpd_sessions", "postfix-out"), 1);  // another instance's master
-  Line(2, "postfix-out/master", 2, "warning: process /usr/lib/postfix/sbin/smtpd pid 11 exit status 1");
+  Line(2, "postfix-out/master", 2,
+       "warning: process /usr/lib/postfix/sbin/smtpd pid 11 exit status 1");
   EXPECT_EQ(Svc("postfix_smtpd_sessions", "postfix-out"), 0);
 }
 
 TEST_F(StateTest, InterleavedServicesAndPeaks) {
   // Gmail opens 5 sessions at once on submission while smtp has 2.
-  for (int i = 0; i < 5; ++i) Line(0, kSub, 100 + i, "connect from gmail[209.85.0." + std::to_string(i) + "]");
+  for (int i = 0; i < 5; ++i)
+    Line(0, kSub, 100 + i, "connect from gmail[209.85.0." + std::to_string(i) + "]");
   Line(0, "postfix/smtpd", 200, "connect from mx[198.51.100.1]");
   Line(0, "postfix/smtpd", 201, "connect from mx[198.51.100.2]");
   for (int i = 0; i < 5; ++i) {
-    Line(1, kSub, 100 + i, "disconnect from gmail[209.85.0." + std::to_string(i) + "] ehlo=1 auth=1 quit=1 commands=3");
+    Line(1, kSub, 100 + i,
+         "disconnect from gmail[209.85.0." + std::to_string(i) +
+             "] ehlo=1 auth=1 quit=1 commands=3");
   }
   EXPECT_EQ(Svc("postfix_smtpd_sessions", "submission"), 0);
   EXPECT_EQ(Svc("postfix_smtpd_sessions_max", "submission"), 5);
@@ -237,7 +258,8 @@ TEST_F(StateTest, EvictedSessionDoesNotCountLoggedFailuresTwice) {
   Init(o);
   Line(0, kSub, 10, "connect from a[192.0.2.1]");
   Line(1, kSub, 10, "warning: a[192.0.2.1]: SASL LOGIN authentication failed: UGFzc3dvcmQ6");
-  for (int i = 0; i < 16; ++i) Line(2, kSub, 100 + i, "connect from b[192.0.2.2]");  // evicts pid 10
+  for (int i = 0; i < 16; ++i)
+    Line(2, kSub, 100 + i, "connect from b[192.0.2.2]");  // evicts pid 10
   EXPECT_EQ(Value("postfix_exporter_session_evictions_total", {{"reason", "capacity"}}), 1);
   Line(3, kSub, 10, "disconnect from a[192.0.2.1] ehlo=1 auth=1/2 quit=1 commands=3/4");
   EXPECT_EQ(Failures("submission", "LOGIN", "bad_credentials"), 1);
@@ -247,23 +269,34 @@ TEST_F(StateTest, EvictedSessionDoesNotCountLoggedFailuresTwice) {
 
 TEST_F(StateTest, RejectsRelayAndQueued) {
   const char kSmtp[] = "postfix/smtpd";
-  Line(0, kSmtp, 20, "NOQUEUE: reject: RCPT from u[192.0.2.5]: 554 5.7.1 <x@example.org>: Relay access denied; "
-                     "from=<a@b> to=<x@example.org> proto=ESMTP helo=<h>");
-  Line(0, kSmtp, 20, "NOQUEUE: reject: RCPT from u[192.0.2.5]: 550 5.1.1 <n@example.net>: Recipient address rejected: "
-                     "User unknown; from=<a@b> to=<n@example.net> proto=ESMTP helo=<h>");
+  Line(0, kSmtp, 20,
+       "NOQUEUE: reject: RCPT from u[192.0.2.5]: 554 5.7.1 <x@example.org>: Relay access denied; "
+       "from=<a@b> to=<x@example.org> proto=ESMTP helo=<h>");
+  Line(0, kSmtp, 20,
+       "NOQUEUE: reject: RCPT from u[192.0.2.5]: 550 5.1.1 <n@example.net>: Recipient address "
+       "rejected: "
+       "User unknown; from=<a@b> to=<n@example.net> proto=ESMTP helo=<h>");
   Line(0, kSub, 21, "3F2A81C0BD: client=u[192.0.2.6], sasl_method=PLAIN, sasl_username=bob");
   Line(0, kSmtp, 22, "3F2A81C0BE: client=u[192.0.2.7]");
   EXPECT_EQ(Svc("postfix_smtpd_relay_denied_total", "smtp"), 1);
-  EXPECT_EQ(Value("postfix_smtpd_messages_rejected_total", {{"service", "smtp"}, {"code", "554"}}), 1);
-  EXPECT_EQ(Value("postfix_smtpd_messages_rejected_total", {{"service", "smtp"}, {"code", "550"}}), 1);
-  EXPECT_EQ(Value("postfix_smtpd_messages_processed_total", {{"service", "submission"}, {"sasl_method", "PLAIN"}}), 1);
-  EXPECT_EQ(Value("postfix_smtpd_messages_processed_total", {{"service", "smtp"}, {"sasl_method", "none"}}), 1);
+  EXPECT_EQ(Value("postfix_smtpd_messages_rejected_total", {{"service", "smtp"}, {"code", "554"}}),
+            1);
+  EXPECT_EQ(Value("postfix_smtpd_messages_rejected_total", {{"service", "smtp"}, {"code", "550"}}),
+            1);
+  EXPECT_EQ(Value("postfix_smtpd_messages_processed_total",
+                  {{"service", "submission"}, {"sasl_method", "PLAIN"}}),
+            1);
+  EXPECT_EQ(Value("postfix_smtpd_messages_processed_total",
+                  {{"service", "smtp"}, {"sasl_method", "none"}}),
+            1);
 }
 
 TEST_F(StateTest, AnvilMasterAndSelfMetrics) {
-  Line(0, "postfix/anvil", 3, "statistics: max connection count 7 for (smtp:192.0.2.1) at Jul  5 12:00:00");
-  Line(0, "postfix/master", 1, "warning: service \"submission\" (587) has reached its process limit \"4\": "
-                               "new clients may experience noticeable delays");
+  Line(0, "postfix/anvil", 3,
+       "statistics: max connection count 7 for (smtp:192.0.2.1) at Jul  5 12:00:00");
+  Line(0, "postfix/master", 1,
+       "warning: service \"submission\" (587) has reached its process limit \"4\": "
+       "new clients may experience noticeable delays");
   Line(0, kSub, 9, "an smtpd line from the future");
   pipeline()->OnLine("not a log line");
   pipeline()->OnLine("Jul  5 12:00:05 mx dovecot[7]: auth: ok");
@@ -272,7 +305,8 @@ TEST_F(StateTest, AnvilMasterAndSelfMetrics) {
   EXPECT_EQ(Svc("postfix_exporter_smtpd_lines_unrecognized_total", "submission"), 1);
   EXPECT_EQ(Value("postfix_exporter_log_lines_total"), 5);
   EXPECT_EQ(Value("postfix_exporter_log_lines_malformed_total"), 1);
-  EXPECT_EQ(Value("postfix_exporter_log_last_timestamp_seconds"), 1720180805);  // 2024-07-05 12:00:05Z
+  EXPECT_EQ(Value("postfix_exporter_log_last_timestamp_seconds"),
+            1720180805);  // 2024-07-05 12:00:05Z
 }
 
 }  // namespace

@@ -14,8 +14,8 @@ struct KnownFormat {
 };
 
 constexpr KnownFormat kFormats[] = {
-#include "parsers/known_formats_smtpd.inc"
 #include "parsers/known_formats_library.inc"
+#include "parsers/known_formats_smtpd.inc"
 };
 
 bool IsConversionFlag(char c) {

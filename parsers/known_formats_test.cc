@@ -60,7 +60,8 @@ TEST(KnownFormats, ParsedFormats) {
       {"connect from unknown[192.0.2.1]", E::kConnect},
       {"disconnect from unknown[192.0.2.1] ehlo=1 auth=0/1 quit=1 commands=2/3", E::kDisconnect},
       {"3F2A81C0BD: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=bob", E::kMessageQueued},
-      {"warning: unknown[192.0.2.1]: SASL LOGIN authentication failed: UGFzc3dvcmQ6", E::kSaslFailed},
+      {"warning: unknown[192.0.2.1]: SASL LOGIN authentication failed: UGFzc3dvcmQ6",
+       E::kSaslFailed},
       {"warning: unknown[192.0.2.1]: SASL PLAIN authentication failed: (reason unavailable), "
        "sasl_username=x",
        E::kSaslFailed},

@@ -6,15 +6,14 @@ namespace pse {
 namespace {
 
 constexpr absl::string_view kMethodLabels[kSaslMethodCount] = {
-    "PLAIN",       "LOGIN",    "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "NTLM",
-    "GSSAPI",      "XOAUTH2",  "OAUTHBEARER", "EXTERNAL", "ANONYMOUS", "other", "unknown",
+    "PLAIN",  "LOGIN",   "CRAM-MD5",    "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "NTLM",
+    "GSSAPI", "XOAUTH2", "OAUTHBEARER", "EXTERNAL",   "ANONYMOUS",   "other",         "unknown",
 };
 
 constexpr absl::string_view kReasonLabels[kFailureReasonCount] = {
-    "bad_credentials", "unknown_account",  "backend_unavailable",
-    "mechanism_unsupported", "protocol_error", "aborted",
-    "auth_unavailable", "rate_limited",    "unspecified",
-    "other",
+    "bad_credentials", "unknown_account", "backend_unavailable", "mechanism_unsupported",
+    "protocol_error",  "aborted",         "auth_unavailable",    "rate_limited",
+    "unspecified",     "other",
 };
 
 constexpr absl::string_view kClientLimitLabels[kClientLimitCount] = {
@@ -23,9 +22,9 @@ constexpr absl::string_view kClientLimitLabels[kClientLimitCount] = {
 };
 
 constexpr absl::string_view kStageLabels[kSmtpStageCount] = {
-    "CONNECT", "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "BDAT",
-    "END-OF-MESSAGE", "RSET", "NOOP", "VRFY", "ETRN", "QUIT", "XCLIENT", "XFORWARD",
-    "UNKNOWN", "other",
+    "CONNECT", "HELO",    "EHLO",           "STARTTLS", "AUTH",  "MAIL", "RCPT",
+    "DATA",    "BDAT",    "END-OF-MESSAGE", "RSET",     "NOOP",  "VRFY", "ETRN",
+    "QUIT",    "XCLIENT", "XFORWARD",       "UNKNOWN",  "other",
 };
 
 bool EqualsUpper(absl::string_view s, absl::string_view upper) {
@@ -51,9 +50,7 @@ SaslMethod ParseSaslMethod(absl::string_view name) {
   return SaslMethod::kOther;
 }
 
-absl::string_view FailureReasonLabel(FailureReason r) {
-  return kReasonLabels[static_cast<int>(r)];
-}
+absl::string_view FailureReasonLabel(FailureReason r) { return kReasonLabels[static_cast<int>(r)]; }
 
 absl::string_view ClientLimitLabel(ClientLimit l) {
   return kClientLimitLabels[static_cast<int>(l)];

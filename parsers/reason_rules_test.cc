@@ -37,7 +37,8 @@ TEST(ReasonRules, OutOfRangeReasonIsRejected) {
 }
 
 TEST(ReasonRules, RulesComeBeforeBuiltInMapping) {
-  absl::StatusOr<ReasonRules> rules = ReasonRules::Create({{"^authentication failure$", R::kOther}});
+  absl::StatusOr<ReasonRules> rules =
+      ReasonRules::Create({{"^authentication failure$", R::kOther}});
   ASSERT_TRUE(rules.ok());
   EXPECT_EQ(ClassifyFailedReasonWithRules("authentication failure", &*rules), R::kOther);
   EXPECT_EQ(ClassifyFailedReasonWithRules("authentication failure", nullptr), R::kBadCredentials);
@@ -46,8 +47,8 @@ TEST(ReasonRules, RulesComeBeforeBuiltInMapping) {
 }
 
 TEST(ReasonRules, ParserAppliesRulesToRawReasonOnly) {
-  absl::StatusOr<ReasonRules> rules = ReasonRules::Create({{"^Account locked$", R::kUnknownAccount},
-                                                           {"mallory", R::kBackendUnavailable}});
+  absl::StatusOr<ReasonRules> rules = ReasonRules::Create(
+      {{"^Account locked$", R::kUnknownAccount}, {"mallory", R::kBackendUnavailable}});
   ASSERT_TRUE(rules.ok());
   SyslogLineParser::Options o;
   o.initial_year = 2024;

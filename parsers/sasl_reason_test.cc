@@ -43,10 +43,10 @@ TEST(SaslReason, FailedLineReasons) {
 }
 
 TEST(SaslReason, ErrnoTextsAreBackendUnavailable) {
-  for (const char* text : {"No such file or directory", "Connection refused", "Permission denied",
-                           "Connection timed out", "Connection reset by peer",
-                           "Resource temporarily unavailable", "Broken pipe",
-                           "Network is unreachable", "No route to host", "Operation timed out"}) {
+  for (const char* text :
+       {"No such file or directory", "Connection refused", "Permission denied",
+        "Connection timed out", "Connection reset by peer", "Resource temporarily unavailable",
+        "Broken pipe", "Network is unreachable", "No route to host", "Operation timed out"}) {
     EXPECT_EQ(ClassifyFailedReason(text), R::kBackendUnavailable) << text;
   }
   // Only the whole reason: an errno text inside other text is not one.
@@ -64,21 +64,23 @@ TEST(SaslReason, CompanionTexts) {
   EXPECT_EQ(ClassifyCompanionText("Password verification failed", &connect), R::kBadCredentials);
   EXPECT_FALSE(connect);
   EXPECT_EQ(ClassifyCompanionText("user not found", &connect), R::kUnknownAccount);
-  EXPECT_EQ(ClassifyCompanionText("user: bob@example.org property: cmusaslsecretPLAIN not found in sasldb",
-                                  &connect),
+  EXPECT_EQ(ClassifyCompanionText(
+                "user: bob@example.org property: cmusaslsecretPLAIN not found in sasldb", &connect),
             R::kUnknownAccount);
-  EXPECT_EQ(ClassifyCompanionText("cannot connect to saslauthd server: Connection refused", &connect),
-            R::kBackendUnavailable);
+  EXPECT_EQ(
+      ClassifyCompanionText("cannot connect to saslauthd server: Connection refused", &connect),
+      R::kBackendUnavailable);
   EXPECT_TRUE(connect);
-  EXPECT_EQ(ClassifyCompanionText("unable to open Berkeley db /etc/sasldb2: No such file or directory",
-                                  &connect),
+  EXPECT_EQ(ClassifyCompanionText(
+                "unable to open Berkeley db /etc/sasldb2: No such file or directory", &connect),
             R::kBackendUnavailable);
   EXPECT_FALSE(connect);
   EXPECT_EQ(ClassifyCompanionText("something new", &connect), R::kOther);
   // A username that contains backend text does not make it a backend error.
-  EXPECT_EQ(ClassifyCompanionText("user: cannot connect to saslauthd server property: x not found in sasldb",
-                                  &connect),
-            R::kUnknownAccount);
+  EXPECT_EQ(
+      ClassifyCompanionText(
+          "user: cannot connect to saslauthd server property: x not found in sasldb", &connect),
+      R::kUnknownAccount);
   EXPECT_FALSE(connect);
 }
 

@@ -163,8 +163,8 @@ bool SyslogLineParser::ParseBsdTimestamp(absl::string_view* rest, int64_t* micro
     if (last_month_ == 0 && options_.initial_year == 0) {
       // First line: a timestamp more than a day ahead of now is last year's.
       absl::Time now = options_.now == absl::InfinitePast() ? absl::Now() : options_.now;
-      absl::Time t = absl::FromCivil(absl::CivilSecond(year_, month, day, hh, mm, ss),
-                                     options_.bsd_time_zone);
+      absl::Time t =
+          absl::FromCivil(absl::CivilSecond(year_, month, day, hh, mm, ss), options_.bsd_time_zone);
       if (t > now + absl::Hours(24)) --year_;
     }
     last_month_ = month;
@@ -237,8 +237,7 @@ SyslogLineParser::Result SyslogLineParser::Parse(absl::string_view line, LogReco
   return ParseHostTagMessage(rest, micros, record);
 }
 
-SyslogLineParser::Result SyslogLineParser::ParseWithPri(absl::string_view line,
-                                                        LogRecord* record) {
+SyslogLineParser::Result SyslogLineParser::ParseWithPri(absl::string_view line, LogRecord* record) {
   // "<PRI>": 1 to 3 digits, at most 191 (facility 23, severity 7).
   size_t close = line.find('>');
   if (close < 2 || close > 4 || close == absl::string_view::npos) return Result::kMalformed;
@@ -262,8 +261,7 @@ SyslogLineParser::Result SyslogLineParser::ParseWithPri(absl::string_view line,
 }
 
 SyslogLineParser::Result SyslogLineParser::ParseHostTagMessage(absl::string_view rest,
-                                                               int64_t micros,
-                                                               LogRecord* record) {
+                                                               int64_t micros, LogRecord* record) {
   if (rest.empty() || rest[0] != ' ') return Result::kMalformed;
   rest.remove_prefix(1);
   // Host name: one token. A program writing to /dev/log sends no host; its
@@ -295,14 +293,14 @@ SyslogLineParser::Result SyslogLineParser::ParseHostTagMessage(absl::string_view
     tag = tag.substr(0, open);
   }
   if (tag.find(' ') != absl::string_view::npos) return Result::kMalformed;
-  absl::string_view message = colon + 2 <= rest.size() ? rest.substr(colon + 2) : absl::string_view();
+  absl::string_view message =
+      colon + 2 <= rest.size() ? rest.substr(colon + 2) : absl::string_view();
   const Result result = Finish(micros, tag, pid, message, record);
   if (result == Result::kPostfix && has_host) record->host = first;
   return result;
 }
 
-SyslogLineParser::Result SyslogLineParser::ParseRfc5424(absl::string_view rest,
-                                                        LogRecord* record) {
+SyslogLineParser::Result SyslogLineParser::ParseRfc5424(absl::string_view rest, LogRecord* record) {
   // TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG], with
   // "-" for a missing field.
   int64_t micros = 0;
@@ -312,8 +310,8 @@ SyslogLineParser::Result SyslogLineParser::ParseRfc5424(absl::string_view rest,
     return Result::kMalformed;
   }
   absl::string_view host, app, procid, msgid;
-  if (!ConsumeField(&rest, &host) || !ConsumeField(&rest, &app) ||
-      !ConsumeField(&rest, &procid) || !ConsumeField(&rest, &msgid)) {
+  if (!ConsumeField(&rest, &host) || !ConsumeField(&rest, &app) || !ConsumeField(&rest, &procid) ||
+      !ConsumeField(&rest, &msgid)) {
     return Result::kMalformed;
   }
   if (!ConsumePrefixChar(&rest, ' ') || !SkipStructuredData(&rest)) return Result::kMalformed;

@@ -14,7 +14,8 @@ SyslogLineParser::Options Utc(int year) {
 }
 
 int64_t Micros(int y, int mo, int d, int h, int mi, int s) {
-  return absl::ToUnixMicros(absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, s), absl::UTCTimeZone()));
+  return absl::ToUnixMicros(
+      absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, s), absl::UTCTimeZone()));
 }
 
 TEST(SyslogLine, BsdSpacePaddedDay) {
@@ -41,9 +42,11 @@ TEST(SyslogLine, BsdWithMicroseconds) {
 TEST(SyslogLine, DecemberToJanuaryAdvancesYear) {
   SyslogLineParser p(Utc(2023));
   LogRecord r;
-  ASSERT_EQ(p.Parse("Dec 31 23:59:59 h postfix/smtpd[1]: a", &r), SyslogLineParser::Result::kPostfix);
+  ASSERT_EQ(p.Parse("Dec 31 23:59:59 h postfix/smtpd[1]: a", &r),
+            SyslogLineParser::Result::kPostfix);
   EXPECT_EQ(r.timestamp_us, Micros(2023, 12, 31, 23, 59, 59));
-  ASSERT_EQ(p.Parse("Jan  1 00:00:01 h postfix/smtpd[1]: b", &r), SyslogLineParser::Result::kPostfix);
+  ASSERT_EQ(p.Parse("Jan  1 00:00:01 h postfix/smtpd[1]: b", &r),
+            SyslogLineParser::Result::kPostfix);
   EXPECT_EQ(r.timestamp_us, Micros(2024, 1, 1, 0, 0, 1));
 }
 
@@ -53,7 +56,8 @@ TEST(SyslogLine, YearInferredFromClockStepsBackForFutureDates) {
   o.now = absl::FromCivil(absl::CivilSecond(2026, 1, 2, 0, 0, 0), absl::UTCTimeZone());
   SyslogLineParser p(o);
   LogRecord r;
-  ASSERT_EQ(p.Parse("Dec 30 10:00:00 h postfix/smtpd[1]: a", &r), SyslogLineParser::Result::kPostfix);
+  ASSERT_EQ(p.Parse("Dec 30 10:00:00 h postfix/smtpd[1]: a", &r),
+            SyslogLineParser::Result::kPostfix);
   EXPECT_EQ(r.timestamp_us, Micros(2025, 12, 30, 10, 0, 0));
 }
 
@@ -88,9 +92,12 @@ TEST(SyslogLine, OddSyslogNames) {
 TEST(SyslogLine, OtherProgramsAreNotPostfix) {
   SyslogLineParser p(Utc(2024));
   LogRecord r;
-  EXPECT_EQ(p.Parse("Jul  5 12:43:39 h dovecot[99]: auth: Error: x", &r), SyslogLineParser::Result::kOther);
-  EXPECT_EQ(p.Parse("Jul  5 12:43:39 h CRON[5]: (root) CMD (x)", &r), SyslogLineParser::Result::kOther);
-  EXPECT_EQ(p.Parse("Jul  5 12:43:39 h postfix[5]: no slash", &r), SyslogLineParser::Result::kOther);
+  EXPECT_EQ(p.Parse("Jul  5 12:43:39 h dovecot[99]: auth: Error: x", &r),
+            SyslogLineParser::Result::kOther);
+  EXPECT_EQ(p.Parse("Jul  5 12:43:39 h CRON[5]: (root) CMD (x)", &r),
+            SyslogLineParser::Result::kOther);
+  EXPECT_EQ(p.Parse("Jul  5 12:43:39 h postfix[5]: no slash", &r),
+            SyslogLineParser::Result::kOther);
   EXPECT_EQ(p.Parse("Jul  5 12:43:39 h kernel: [1.0] x", &r), SyslogLineParser::Result::kOther);
 }
 
@@ -108,11 +115,13 @@ TEST(SyslogLine, HeaderForms) {
        Micros(2024, 8, 3, 15, 30, 49), 123},
       {"bsd_two_digit_day", "Aug 13 15:30:49 mx postfix/smtpd[123]: connect from a[192.0.2.1]",
        Micros(2024, 8, 13, 15, 30, 49), 123},
-      {"postlogd_zero_padded_day", "Aug 03 15:30:49 mx postfix/smtpd[123]: connect from a[192.0.2.1]",
+      {"postlogd_zero_padded_day",
+       "Aug 03 15:30:49 mx postfix/smtpd[123]: connect from a[192.0.2.1]",
        Micros(2024, 8, 3, 15, 30, 49), 123},
       {"rfc3339_z", "2024-08-03T15:30:49Z mx postfix/smtpd[123]: connect from a[192.0.2.1]",
        Micros(2024, 8, 3, 15, 30, 49), 123},
-      {"rfc3339_offset", "2024-08-03T17:30:49+02:00 mx postfix/smtpd[123]: connect from a[192.0.2.1]",
+      {"rfc3339_offset",
+       "2024-08-03T17:30:49+02:00 mx postfix/smtpd[123]: connect from a[192.0.2.1]",
        Micros(2024, 8, 3, 15, 30, 49), 123},
       {"rfc3339_fraction",
        "2024-08-03T15:30:49.5Z mx postfix/smtpd[123]: connect from a[192.0.2.1]",
@@ -121,16 +130,19 @@ TEST(SyslogLine, HeaderForms) {
        Micros(2024, 8, 3, 15, 30, 49), 123},
       {"rfc3164_pri_no_host", "<22>Aug  3 15:30:49 postfix/smtpd[123]: connect from a[192.0.2.1]",
        Micros(2024, 8, 3, 15, 30, 49), 123},
-      {"rfc3164_pri_unpadded_no_host", "<2>Aug 3 15:30:49 postfix/smtpd[123]: connect from a[192.0.2.1]",
+      {"rfc3164_pri_unpadded_no_host",
+       "<2>Aug 3 15:30:49 postfix/smtpd[123]: connect from a[192.0.2.1]",
        Micros(2024, 8, 3, 15, 30, 49), 123},
       {"no_host_without_pri", "Aug  3 15:30:49 postfix/smtpd[123]: connect from a[192.0.2.1]",
        Micros(2024, 8, 3, 15, 30, 49), 123},
-      {"rfc5424", "<22>1 2024-08-03T15:30:49.000001Z mx postfix/smtpd 123 - - connect from a[192.0.2.1]",
+      {"rfc5424",
+       "<22>1 2024-08-03T15:30:49.000001Z mx postfix/smtpd 123 - - connect from a[192.0.2.1]",
        Micros(2024, 8, 3, 15, 30, 49) + 1, 123},
       {"rfc5424_sd_and_bom",
        "<22>1 2024-08-03T17:30:49+02:00 mx.example postfix/smtpd 123 ID47 "
        "[exampleSDID@32473 iut=\"3\" eventSource=\"App\\\"]lication\\\\\"][x@1 a=\"]\"] "
-       "\xEF\xBB\xBF" "connect from a[192.0.2.1]",
+       "\xEF\xBB\xBF"
+       "connect from a[192.0.2.1]",
        Micros(2024, 8, 3, 15, 30, 49), 123},
       {"rfc5424_nil_fields", "<22>1 - - postfix/smtpd - - - connect from a[192.0.2.1]", 0, -1},
       // rsyslog's RSYSLOG_SyslogProtocol23Format keeps the space after "tag:".
@@ -174,13 +186,17 @@ TEST(SyslogLine, Rfc5424OtherAppAndEmptyMessage) {
 TEST(SyslogLine, UnpaddedDayKeepsYearInference) {
   SyslogLineParser p(Utc(2023));
   LogRecord r;
-  ASSERT_EQ(p.Parse("Dec 31 23:59:59 h postfix/smtpd[1]: a", &r), SyslogLineParser::Result::kPostfix);
-  ASSERT_EQ(p.Parse("Jan 1 00:00:01 h postfix/smtpd[1]: b", &r), SyslogLineParser::Result::kPostfix);
+  ASSERT_EQ(p.Parse("Dec 31 23:59:59 h postfix/smtpd[1]: a", &r),
+            SyslogLineParser::Result::kPostfix);
+  ASSERT_EQ(p.Parse("Jan 1 00:00:01 h postfix/smtpd[1]: b", &r),
+            SyslogLineParser::Result::kPostfix);
   EXPECT_EQ(r.timestamp_us, Micros(2024, 1, 1, 0, 0, 1));
   // The cache must not confuse a 14-byte stamp with a 15-byte one.
-  ASSERT_EQ(p.Parse("Jan 1 00:00:01 h postfix/smtpd[1]: b", &r), SyslogLineParser::Result::kPostfix);
+  ASSERT_EQ(p.Parse("Jan 1 00:00:01 h postfix/smtpd[1]: b", &r),
+            SyslogLineParser::Result::kPostfix);
   EXPECT_EQ(r.timestamp_us, Micros(2024, 1, 1, 0, 0, 1));
-  ASSERT_EQ(p.Parse("Jan 11 00:00:01 h postfix/smtpd[1]: b", &r), SyslogLineParser::Result::kPostfix);
+  ASSERT_EQ(p.Parse("Jan 11 00:00:01 h postfix/smtpd[1]: b", &r),
+            SyslogLineParser::Result::kPostfix);
   EXPECT_EQ(r.timestamp_us, Micros(2024, 1, 11, 0, 0, 1));
 }
 
@@ -188,20 +204,30 @@ TEST(SyslogLine, MalformedLines) {
   SyslogLineParser p(Utc(2024));
   LogRecord r;
   for (absl::string_view bad : std::initializer_list<absl::string_view>{
-           "", "garbage", "Foo  5 12:43:39 h postfix/smtpd[1]: m", "Jul 32 12:43:39 h postfix/smtpd[1]: m",
-           "Jul  5 12:43 h postfix/smtpd[1]: m", "Jul  5 12:43:39", "Jul  5 12:43:39 host",
-           "2024-13-05T12:43:39Z h postfix/smtpd[1]: m", "2024-07-05T12:43:39 h postfix/smtpd[1]: m",
-           "Jul  5 12:43:39 h postfix/smtpd[x]: m", "Jul  5 12:43:39 h postfix/smtpd[]: m",
+           "",
+           "garbage",
+           "Foo  5 12:43:39 h postfix/smtpd[1]: m",
+           "Jul 32 12:43:39 h postfix/smtpd[1]: m",
+           "Jul  5 12:43 h postfix/smtpd[1]: m",
+           "Jul  5 12:43:39",
+           "Jul  5 12:43:39 host",
+           "2024-13-05T12:43:39Z h postfix/smtpd[1]: m",
+           "2024-07-05T12:43:39 h postfix/smtpd[1]: m",
+           "Jul  5 12:43:39 h postfix/smtpd[x]: m",
+           "Jul  5 12:43:39 h postfix/smtpd[]: m",
            "Jul  5 12:43:39 h no colon here",
            // Found by the fuzzer: an empty program tag ("host :").
            "Jan  1 00:00:34 mx1 :",
            "Jan  1 00:00:34 mx1 : x",
            absl::string_view("Jul  5 12:43:39 h postfix/smtpd[1\0]: m", 36),
            // PRI out of range or unterminated; RFC 5424 with a broken field.
-           "<192>Jul  5 12:43:39 h postfix/smtpd[1]: m", "<22 Jul  5 12:43:39 h postfix/smtpd[1]: m",
-           "<>Jul  5 12:43:39 h postfix/smtpd[1]: m", "<22>garbage",
+           "<192>Jul  5 12:43:39 h postfix/smtpd[1]: m",
+           "<22 Jul  5 12:43:39 h postfix/smtpd[1]: m",
+           "<>Jul  5 12:43:39 h postfix/smtpd[1]: m",
+           "<22>garbage",
            "<22>1 2024-08-03T15:30:49Z mx postfix/smtpd 1 - [unterminated m",
-           "<22>1 2024-08-03T15:30:49Z mx postfix/smtpd", "<22>1 notatime mx postfix/smtpd 1 - - m",
+           "<22>1 2024-08-03T15:30:49Z mx postfix/smtpd",
+           "<22>1 notatime mx postfix/smtpd 1 - - m",
            "Jul 5 12:43 h postfix/smtpd[1]: m",
        }) {
     EXPECT_EQ(p.Parse(bad, &r), SyslogLineParser::Result::kMalformed) << bad;

@@ -185,7 +185,8 @@ HttpResponse RawRequest(int port, const std::string& request, const std::string&
 
 HttpResponse Request(int port, const std::string& method, const std::string& path,
                      const std::vector<std::string>& headers, const std::string& host) {
-  std::string req = absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+  std::string req =
+      absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
   for (const std::string& h : headers) absl::StrAppend(&req, h, "\r\n");
   req += "\r\n";
   return RawRequest(port, req, host);
@@ -202,14 +203,14 @@ bool MakeTestPki(const std::string& dir) {
   auto req = [&](const std::string& name, const std::string& subject) {
     std::vector<std::string> argv = {"openssl", "req", "-new"};
     argv.insert(argv.end(), ec.begin(), ec.end());
-    argv.insert(argv.end(), {"-keyout", d + name + ".key", "-out", d + name + ".csr", "-subj",
-                             subject});
+    argv.insert(argv.end(),
+                {"-keyout", d + name + ".key", "-out", d + name + ".csr", "-subj", subject});
     return ok(argv);
   };
   auto sign = [&](const std::string& name, const std::string& ext) {
     return ok({"openssl", "x509", "-req", "-in", d + name + ".csr", "-CA", d + "ca.pem", "-CAkey",
-               d + "ca.key", "-CAcreateserial", "-days", "2", "-out", d + name + ".pem",
-               "-extfile", d + ext});
+               d + "ca.key", "-CAcreateserial", "-days", "2", "-out", d + name + ".pem", "-extfile",
+               d + ext});
   };
   std::vector<std::string> ca = {"openssl", "req", "-x509"};
   ca.insert(ca.end(), ec.begin(), ec.end());
@@ -217,9 +218,9 @@ bool MakeTestPki(const std::string& dir) {
                        "/CN=pse test CA"});
   std::vector<std::string> rogue = {"openssl", "req", "-x509"};
   rogue.insert(rogue.end(), ec.begin(), ec.end());
-  rogue.insert(rogue.end(), {"-keyout", d + "rogue.key", "-out", d + "rogue.pem", "-days", "2",
-                             "-subj", "/CN=rogue client", "-addext",
-                             "extendedKeyUsage=clientAuth"});
+  rogue.insert(rogue.end(),
+               {"-keyout", d + "rogue.key", "-out", d + "rogue.pem", "-days", "2", "-subj",
+                "/CN=rogue client", "-addext", "extendedKeyUsage=clientAuth"});
   return ok(ca) && req("server", "/CN=localhost") && sign("server", "server.ext") &&
          req("client", "/CN=pse test client") && sign("client", "client.ext") && ok(rogue);
 }

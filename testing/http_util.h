@@ -45,7 +45,8 @@ struct HttpResponse {
   std::string raw;
 };
 // Connects to 127.0.0.1:port (or `host`), sends `request` verbatim, reads to EOF.
-HttpResponse RawRequest(int port, const std::string& request, const std::string& host = "127.0.0.1");
+HttpResponse RawRequest(int port, const std::string& request,
+                        const std::string& host = "127.0.0.1");
 // GET/HEAD/... `path` with Connection: close and extra header lines.
 HttpResponse Request(int port, const std::string& method, const std::string& path,
                      const std::vector<std::string>& headers = {},

@@ -39,8 +39,7 @@ std::string NormalizeHash(absl::string_view hash) {
 
 }  // namespace
 
-BasicAuthenticator::BasicAuthenticator(std::map<std::string, std::string> users,
-                                       size_t cache_size)
+BasicAuthenticator::BasicAuthenticator(std::map<std::string, std::string> users, size_t cache_size)
     : users_(std::move(users)), cache_size_(cache_size) {}
 
 bool BasicAuthenticator::ParseHeader(absl::string_view header, std::string* user,

@@ -36,8 +36,7 @@ namespace pse {
 class BasicAuthenticator {
  public:
   // users: user -> bcrypt hash. cache_size: successful verifications kept.
-  explicit BasicAuthenticator(std::map<std::string, std::string> users,
-                              size_t cache_size = 256);
+  explicit BasicAuthenticator(std::map<std::string, std::string> users, size_t cache_size = 256);
 
   // True when `authorization` (the raw Authorization header value, may be
   // null) carries a known user with the right password.
@@ -56,8 +55,7 @@ class BasicAuthenticator {
  private:
   using Digest = std::array<unsigned char, 32>;
 
-  Digest CacheKey(absl::string_view user, absl::string_view hash,
-                  absl::string_view password) const;
+  Digest CacheKey(absl::string_view user, absl::string_view hash, absl::string_view password) const;
   bool BcryptMatches(absl::string_view password, const std::string& hash);
 
   const std::map<std::string, std::string> users_;

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
-#include "testing/http_util.h"
 #include "gtest/gtest.h"
+#include "testing/http_util.h"
 
 namespace pse {
 namespace {
@@ -14,15 +14,15 @@ using test::BcryptHash;
 
 TEST(BasicAuthTest, ParseHeaderLikeGo) {
   std::string user, password;
-  EXPECT_TRUE(BasicAuthenticator::ParseHeader("Basic " + absl::Base64Escape("u:p:q"), &user,
-                                              &password));
+  EXPECT_TRUE(
+      BasicAuthenticator::ParseHeader("Basic " + absl::Base64Escape("u:p:q"), &user, &password));
   EXPECT_EQ(user, "u");
   EXPECT_EQ(password, "p:q");
-  EXPECT_TRUE(BasicAuthenticator::ParseHeader("basic " + absl::Base64Escape("u:"), &user,
-                                              &password));
+  EXPECT_TRUE(
+      BasicAuthenticator::ParseHeader("basic " + absl::Base64Escape("u:"), &user, &password));
   EXPECT_EQ(password, "");
-  EXPECT_FALSE(BasicAuthenticator::ParseHeader("Basic " + absl::Base64Escape("nocolon"), &user,
-                                               &password));
+  EXPECT_FALSE(
+      BasicAuthenticator::ParseHeader("Basic " + absl::Base64Escape("nocolon"), &user, &password));
   EXPECT_FALSE(BasicAuthenticator::ParseHeader("Bearer abc", &user, &password));
   EXPECT_FALSE(BasicAuthenticator::ParseHeader("Basic !!!", &user, &password));
   EXPECT_FALSE(BasicAuthenticator::ParseHeader("Basic", &user, &password));
@@ -79,7 +79,8 @@ TEST(BasicAuthTest, AnyBcryptMinorVersionVerifiesLikeGo) {
 }
 
 TEST(BasicAuthTest, MalformedHashNeverMatches) {
-  BasicAuthenticator auth(std::map<std::string, std::string>{{"alice", "$2y$10$!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"}});
+  BasicAuthenticator auth(std::map<std::string, std::string>{
+      {"alice", "$2y$10$!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"}});
   EXPECT_FALSE(auth.Check("alice", ""));
   EXPECT_FALSE(auth.Check("alice", "!!"));
 }

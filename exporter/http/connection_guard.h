@@ -45,7 +45,7 @@ class ConnectionGuard {
   static absl::Time Now();
 
  private:
-  void Close(int fd);  // REQUIRES: mu_ held
+  void Close(int fd);         // REQUIRES: mu_ held
   void WakeReaperIfSooner();  // REQUIRES: mu_ held
   void ReapLoop();
 

@@ -60,9 +60,8 @@ MHD_Result Respond(MHD_Connection* connection, RouteResponse r) {
 // Log (the server: it also runs before any listener exists).
 struct HttpServerCallbacks {
   static MHD_Result Access(void* cls, MHD_Connection* connection, const char* url,
-                           const char* method, const char* /*version*/,
-                           const char* /*upload_data*/, size_t* upload_data_size,
-                           void** request_state) {
+                           const char* method, const char* /*version*/, const char* /*upload_data*/,
+                           size_t* upload_data_size, void** request_state) {
     auto* listener = static_cast<HttpServer::Listener*>(cls);
     if (*request_state == nullptr) {
       listener->guard->OnRequestStarted(ConnectionFd(connection));
@@ -89,8 +88,8 @@ struct HttpServerCallbacks {
     request.path = url;
     request.authorization =
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    request.accept_encoding = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                          MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    request.accept_encoding =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     return Respond(connection, listener->server->router_->Route(request));
   }
 
@@ -208,8 +207,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   // Per listener: every admitted connection, the one spare slot a newcomer
   // uses while it displaces another, the listen socket, and per thread an
   // epoll fd and a wake-up pipe; plus what the rest of the process holds.
-  const size_t per_listener = static_cast<size_t>(options.max_connections) + 2 +
-                              3 * static_cast<size_t>(options.threads);
+  const size_t per_listener =
+      static_cast<size_t>(options.max_connections) + 2 + 3 * static_cast<size_t>(options.threads);
   st = EnsureFileLimit(per_listener * options.listen_addresses.size() + 64);
   if (!st.ok() && options.error_log) options.error_log(st.message());
 
@@ -242,8 +241,8 @@ absl::Status HttpServer::Listen(const std::string& address) {
   const size_t pool = options_.max_header_bytes + 4096;
   std::vector<MHD_OptionItem> items;
   // The logger must come first, or earlier options log to stderr.
-  items.push_back({MHD_OPTION_EXTERNAL_LOGGER,
-                   reinterpret_cast<intptr_t>(&HttpServerCallbacks::Log), this});
+  items.push_back(
+      {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&HttpServerCallbacks::Log), this});
   items.push_back({MHD_OPTION_LISTEN_SOCKET, fd, nullptr});
   // One above the budget: a newcomer must be accepted to be seen, and then
   // displaces another connection (ConnectionGuard). At this hard limit
@@ -262,12 +261,12 @@ absl::Status HttpServer::Listen(const std::string& address) {
   unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
   if (tls_) {
     flags |= MHD_USE_TLS;
-    items.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0,
-                     const_cast<char*>(web_config_.tls.key_pem.c_str())});
-    items.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0,
-                     const_cast<char*>(web_config_.tls.cert_pem.c_str())});
-    items.push_back({MHD_OPTION_HTTPS_PRIORITIES, 0,
-                     const_cast<char*>(tls_settings_.priorities.c_str())});
+    items.push_back(
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, const_cast<char*>(web_config_.tls.key_pem.c_str())});
+    items.push_back(
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(web_config_.tls.cert_pem.c_str())});
+    items.push_back(
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, const_cast<char*>(tls_settings_.priorities.c_str())});
     if (!tls_settings_.client_trust_pem.empty()) {
       items.push_back({MHD_OPTION_HTTPS_MEM_TRUST, 0,
                        const_cast<char*>(tls_settings_.client_trust_pem.c_str())});
@@ -287,10 +286,10 @@ absl::Status HttpServer::Listen(const std::string& address) {
     // fails, others do not; close it only if it is still ours.
     if (!(fcntl(fd, F_GETFD) == -1 && errno == EBADF)) close(fd);
     std::lock_guard<std::mutex> lock(log_mu_);
-    return absl::UnavailableError(absl::StrCat(
-        "listen tcp ", address, ": cannot start HTTP",
-        tls_ ? "S (check the TLS settings in " + web_config_.path + ")" : "", " server",
-        last_mhd_error_.empty() ? "" : ": " + last_mhd_error_));
+    return absl::UnavailableError(
+        absl::StrCat("listen tcp ", address, ": cannot start HTTP",
+                     tls_ ? "S (check the TLS settings in " + web_config_.path + ")" : "",
+                     " server", last_mhd_error_.empty() ? "" : ": " + last_mhd_error_));
   }
   // From here libmicrohttpd owns the listen socket (closed by MHD_stop_daemon).
   listeners_.push_back(std::move(listener));

@@ -108,8 +108,7 @@ class HttpServer {
   // when a bind fails (port in use, address not local). On error nothing is
   // left listening.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
-      const HttpOptions& options,
-      std::vector<std::weak_ptr<prometheus::Collectable>> collectables,
+      const HttpOptions& options, std::vector<std::weak_ptr<prometheus::Collectable>> collectables,
       std::function<bool()> is_ready);
 
   // Same, with a web config already loaded (LoadWebConfig); web_config_file

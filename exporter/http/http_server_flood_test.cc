@@ -28,11 +28,11 @@
 namespace pse {
 namespace {
 
-using ::testing::HasSubstr;
 using test::Connect;
 using test::HttpResponse;
 using test::Request;
 using test::SendAll;
+using ::testing::HasSubstr;
 
 // Sends one byte a second to each socket until destroyed, as a slowloris
 // client writing its request header does.

@@ -11,21 +11,21 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "testing/http_util.h"
 #include "exporter/http/process_metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
+#include "testing/http_util.h"
 
 namespace pse {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using test::Connect;
 using test::HttpResponse;
 using test::Request;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 using test::SendAll;
 using test::TempDir;
@@ -149,8 +149,7 @@ TEST_F(HttpServerTest, OverLongHeaderIs431) {
   options_.max_header_bytes = 16384;
   auto server = StartServer();
   ASSERT_NE(server, nullptr);
-  HttpResponse fits =
-      Request(port_, "GET", "/metrics", {"X-Padding: " + std::string(8000, 'a')});
+  HttpResponse fits = Request(port_, "GET", "/metrics", {"X-Padding: " + std::string(8000, 'a')});
   EXPECT_EQ(fits.status, 200);
   HttpResponse too_long =
       Request(port_, "GET", "/metrics", {"X-Padding: " + std::string(64 * 1024, 'a')});
@@ -310,10 +309,9 @@ TEST_F(HttpServerTest, ProcessMetricsAreServed) {
   auto server = HttpServer::Start(options_, {registry_, process}, nullptr);
   ASSERT_TRUE(server.ok()) << server.status();
   HttpResponse r = Request((*server)->BoundPorts()[0], "GET", "/metrics");
-  for (const char* name :
-       {"process_cpu_seconds_total", "process_resident_memory_bytes",
-        "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
-        "process_start_time_seconds", "process_threads"}) {
+  for (const char* name : {"process_cpu_seconds_total", "process_resident_memory_bytes",
+                           "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
+                           "process_start_time_seconds", "process_threads"}) {
     EXPECT_THAT(r.body, HasSubstr(absl::StrCat("\n", name, " "))) << name;
   }
 }
@@ -423,10 +421,10 @@ class BasicAuthServerTest : public HttpServerTest {
   void SetUp() override {
     hash_ = test::BcryptHash("s3cret");
     ASSERT_FALSE(hash_.empty());
-    options_.web_config_file = dir_.Write(
-        "web.yml", absl::StrCat("basic_auth_users:\n  prometheus: ", hash_,
-                                "\nhttp_server_config:\n  headers:\n"
-                                "    X-Frame-Options: deny\n"));
+    options_.web_config_file =
+        dir_.Write("web.yml", absl::StrCat("basic_auth_users:\n  prometheus: ", hash_,
+                                           "\nhttp_server_config:\n  headers:\n"
+                                           "    X-Frame-Options: deny\n"));
     server_ = StartServer();
     ASSERT_NE(server_, nullptr);
   }

@@ -18,11 +18,11 @@
 namespace pse {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using test::HttpResponse;
 using test::Request;
 using test::TempDir;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 class HttpServerToolTest : public ::testing::Test {
  protected:
@@ -59,8 +59,7 @@ TEST_F(HttpServerToolTest, ProcessMetricsPassPromtool) {
   ASSERT_EQ(r.status, 200);
   TempDir dir;
   std::string file = dir.Write("metrics.prom", r.body);
-  test::CommandResult check =
-      test::Run({"sh", "-c", "promtool check metrics < '" + file + "'"});
+  test::CommandResult check = test::Run({"sh", "-c", "promtool check metrics < '" + file + "'"});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
@@ -76,8 +75,8 @@ class TlsServerTest : public HttpServerToolTest {
 
   void StartWith(const std::string& tls_extra) {
     options_.web_config_file = dir_.Write(
-        "web.yml", "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n" +
-                       tls_extra);
+        "web.yml",
+        "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n" + tls_extra);
     server_ = StartServer();
     ASSERT_NE(server_, nullptr);
     ASSERT_TRUE(server_->tls());
@@ -86,9 +85,11 @@ class TlsServerTest : public HttpServerToolTest {
   // curl exit code and, when it is 0, the HTTP status.
   std::pair<int, std::string> Curl(const std::string& path, const std::string& client = "",
                                    const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv = {"curl", "-sS", "--max-time", "20", "--cacert",
-                                     dir_.path() + "/ca.pem", "-o", dir_.path() + "/body",
-                                     "-w", "%{http_code}"};
+    std::vector<std::string> argv = {"curl",       "-sS",
+                                     "--max-time", "20",
+                                     "--cacert",   dir_.path() + "/ca.pem",
+                                     "-o",         dir_.path() + "/body",
+                                     "-w",         "%{http_code}"};
     if (!client.empty()) {
       argv.insert(argv.end(), {"--cert", dir_.path() + "/" + client + ".pem", "--key",
                                dir_.path() + "/" + client + ".key"});

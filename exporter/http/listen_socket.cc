@@ -196,10 +196,11 @@ absl::Status EnsureFileLimit(size_t needed) {
     if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
   }
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "open-file limit ", limit.rlim_cur, " (hard limit ", limit.rlim_max, ") is below the ",
-        needed, " descriptors the HTTP connection budget may use; raise LimitNOFILE or "
-        "lower --web.max-connections"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("open-file limit ", limit.rlim_cur, " (hard limit ", limit.rlim_max,
+                     ") is below the ", needed,
+                     " descriptors the HTTP connection budget may use; raise LimitNOFILE or "
+                     "lower --web.max-connections"));
   }
   return absl::OkStatus();
 }

@@ -41,8 +41,8 @@ bool StatFields(std::vector<std::string>* fields) {
   if (!ReadProcFile("/proc/self/stat", &stat)) return false;
   size_t close_paren = stat.rfind(')');
   if (close_paren == std::string::npos) return false;
-  *fields = absl::StrSplit(absl::string_view(stat).substr(close_paren + 1),
-                           ' ', absl::SkipWhitespace());
+  *fields =
+      absl::StrSplit(absl::string_view(stat).substr(close_paren + 1), ' ', absl::SkipWhitespace());
   return fields->size() >= 22;
 }
 
@@ -83,8 +83,7 @@ ProcessCollector::ProcessCollector() {
       uint64_t btime = 0;
       long ticks = sysconf(_SC_CLK_TCK);
       if (absl::SimpleAtoi(line, &btime) && ticks > 0) {
-        start_time_seconds_ =
-            static_cast<double>(btime) + static_cast<double>(start_ticks) / ticks;
+        start_time_seconds_ = static_cast<double>(btime) + static_cast<double>(start_ticks) / ticks;
       }
       break;
     }
@@ -109,8 +108,8 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
           MetricType::Gauge, static_cast<double>(rss) * page);
     }
     if (absl::SimpleAtoi(fields[kVsize], &vsize)) {
-      Add(&out, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
-          MetricType::Gauge, static_cast<double>(vsize));
+      Add(&out, "process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge,
+          static_cast<double>(vsize));
     }
     if (absl::SimpleAtoi(fields[kThreads], &threads)) {
       Add(&out, "process_threads", "Number of OS threads in the process.", MetricType::Gauge,

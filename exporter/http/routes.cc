@@ -18,12 +18,23 @@ std::string HtmlEscape(absl::string_view in) {
   std::string out;
   for (char c : in) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -36,7 +47,9 @@ std::string LandingPage(absl::string_view telemetry_path) {
       "<title>Postfix SASL Exporter</title></head>\n<body>\n"
       "<h1>Postfix SASL Exporter</h1>\n"
       "<p>Prometheus exporter for Postfix SMTP AUTH (SASL) metrics.</p>\n<ul>\n"
-      "<li><a href=\"", path, "\">", path, "</a></li>\n"
+      "<li><a href=\"",
+      path, "\">", path,
+      "</a></li>\n"
       "<li><a href=\"/-/healthy\">/-/healthy</a></li>\n"
       "<li><a href=\"/-/ready\">/-/ready</a></li>\n"
       "</ul>\n</body>\n</html>\n");
@@ -88,8 +101,7 @@ RouteResponse Router::Metrics(const char* accept_encoding) const {
   try {
     body = Scrape();
   } catch (const std::exception& e) {
-    return Make(500, absl::StrCat("error collecting metrics: ", e.what(), "\n"),
-                kTextContentType);
+    return Make(500, absl::StrCat("error collecting metrics: ", e.what(), "\n"), kTextContentType);
   }
   if (AcceptsGzip(accept_encoding)) {
     std::string compressed;

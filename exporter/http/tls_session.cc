@@ -23,10 +23,14 @@ std::string Priorities(const TlsServerConfig& tls) {
   if (!tls.curve_preferences.empty()) {
     p += ":-GROUP-ALL";
     for (const std::string& curve : tls.curve_preferences) {
-      if (curve == "CurveP256") p += ":+GROUP-SECP256R1";
-      else if (curve == "CurveP384") p += ":+GROUP-SECP384R1";
-      else if (curve == "CurveP521") p += ":+GROUP-SECP521R1";
-      else if (curve == "X25519") p += ":+GROUP-X25519";
+      if (curve == "CurveP256")
+        p += ":+GROUP-SECP256R1";
+      else if (curve == "CurveP384")
+        p += ":+GROUP-SECP384R1";
+      else if (curve == "CurveP521")
+        p += ":+GROUP-SECP521R1";
+      else if (curve == "X25519")
+        p += ":+GROUP-X25519";
     }
   }
   if (tls.prefer_server_cipher_suites) p += ":%SERVER_PRECEDENCE";
@@ -58,10 +62,10 @@ int VerifyPeerIfGiven(gnutls_session_t session) { return VerifyPeer(session, fal
 absl::StatusOr<TlsListenerSettings> PrepareTls(const WebConfig& web_config) {
   const TlsServerConfig& tls = web_config.tls;
   if (tls.min_version > tls.max_version) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        web_config.path, ": tls_server_config: min_version TLS1",
-        static_cast<int>(tls.min_version) - 10, " is above max_version TLS1",
-        static_cast<int>(tls.max_version) - 10, ": no TLS version left to serve"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(web_config.path, ": tls_server_config: min_version TLS1",
+                     static_cast<int>(tls.min_version) - 10, " is above max_version TLS1",
+                     static_cast<int>(tls.max_version) - 10, ": no TLS version left to serve"));
   }
   TlsListenerSettings settings;
   settings.priorities = Priorities(tls);
@@ -74,11 +78,11 @@ absl::StatusOr<TlsListenerSettings> PrepareTls(const WebConfig& web_config) {
   }
   absl::StatusOr<std::string> system = ReadSmallFile(kSystemTrustFile);
   if (!system.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        web_config.path, ": tls_server_config: client_auth_type ",
-        ClientAuthTypeName(tls.client_auth),
-        " without client_ca_file verifies against the system roots, but ",
-        system.status().message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat(web_config.path, ": tls_server_config: client_auth_type ",
+                     ClientAuthTypeName(tls.client_auth),
+                     " without client_ca_file verifies against the system roots, but ",
+                     system.status().message()));
   }
   settings.client_trust_pem = std::move(*system);
   return settings;

@@ -19,9 +19,9 @@ namespace {
 
 absl::Status CheckHeader(const YamlFieldReader& r, const YAML::Node& at, const std::string& key,
                          const std::string& name, const std::string& value) {
-  static const std::set<std::string> kAllowed = {
-      "Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options",
-      "X-XSS-Protection", "Content-Security-Policy"};
+  static const std::set<std::string> kAllowed = {"Strict-Transport-Security",
+                                                 "X-Content-Type-Options", "X-Frame-Options",
+                                                 "X-XSS-Protection", "Content-Security-Policy"};
   if (kAllowed.count(name) == 0) {
     return r.Error(at, key,
                    absl::StrCat("HTTP header \"", name, "\" can not be configured; allowed: ",
@@ -102,14 +102,12 @@ absl::Status CheckBcryptHash(absl::string_view hash) {
         "not a bcrypt hash: too short (generate one with `htpasswd -nBC 10 \"\" | tr -d ':\\n'`)");
   }
   if (hash[0] != '$') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a bcrypt hash: must start with '$', starts with '",
-                     hash.substr(0, 1), "'"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not a bcrypt hash: must start with '$', starts with '", hash.substr(0, 1), "'"));
   }
   if (hash[1] > '2') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bcrypt algorithm version '", hash.substr(1, 1),
-                     "' is newer than the supported version '2'"));
+    return absl::InvalidArgumentError(absl::StrCat("bcrypt algorithm version '", hash.substr(1, 1),
+                                                   "' is newer than the supported version '2'"));
   }
   size_t n = hash[2] != '$' ? 4 : 3;
   absl::string_view cost_text = hash.substr(n, 2);
@@ -123,8 +121,10 @@ absl::Status CheckBcryptHash(absl::string_view hash) {
     ok = cost_text.size() > 1;
   }
   for (; ok && i < cost_text.size(); ++i) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(cost_text[i]))) ok = false;
-    else cost = cost * 10 + (cost_text[i] - '0');
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(cost_text[i])))
+      ok = false;
+    else
+      cost = cost * 10 + (cost_text[i] - '0');
   }
   if (!ok) {
     return absl::InvalidArgumentError(
@@ -157,9 +157,12 @@ absl::StatusOr<WebConfig> ParseWebConfig(absl::string_view yaml, const std::stri
     const std::string dir = ParentDirectory(path);
     for (const auto& [k, v] : fields) {
       const std::string name = k.Scalar();
-      if (name == "tls_server_config") st = ParseTlsServerConfig(r, v, dir, &config.tls);
-      else if (name == "http_server_config") st = ParseHttp(r, v, &config.http);
-      else if (name == "basic_auth_users") st = ParseUsers(r, v, &config.basic_auth_users);
+      if (name == "tls_server_config")
+        st = ParseTlsServerConfig(r, v, dir, &config.tls);
+      else if (name == "http_server_config")
+        st = ParseHttp(r, v, &config.http);
+      else if (name == "basic_auth_users")
+        st = ParseUsers(r, v, &config.basic_auth_users);
       if (!st.ok()) return st;
     }
   } catch (const YAML::Exception& e) {

@@ -108,8 +108,7 @@ absl::StatusOr<WebConfig> LoadWebConfig(const std::string& path);
 
 // Same, for text already in memory. `path` names the file in messages and its
 // directory anchors relative cert/key/CA paths.
-absl::StatusOr<WebConfig> ParseWebConfig(absl::string_view yaml,
-                                         const std::string& path);
+absl::StatusOr<WebConfig> ParseWebConfig(absl::string_view yaml, const std::string& path);
 
 // Checks a bcrypt hash the way Go's bcrypt.Cost does (length, '$', major
 // version, cost 4..31). Returns the problem, or OK.

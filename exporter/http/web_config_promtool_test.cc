@@ -2,18 +2,17 @@
 // openssl, and `promtool check web-config` as the reference parser. Label
 // integration; a missing tool fails the test, naming it.
 
-#include "exporter/http/web_config.h"
-
 #include "absl/strings/str_cat.h"
-#include "testing/http_util.h"
+#include "exporter/http/web_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/http_util.h"
 
 namespace pse {
 namespace {
 
-using ::testing::HasSubstr;
 using test::TempDir;
+using ::testing::HasSubstr;
 
 // A real bcrypt hash (cost 10) of "test"; promtool checks its format.
 constexpr char kHash[] = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
@@ -58,15 +57,16 @@ const Case kCases[] = {
      "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n"
      "  client_auth_type: RequireAndVerifyClientCert\n",
      true},
-    {"unknown_key", "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  foo: 1\n",
-     false},
+    {"unknown_key",
+     "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  foo: 1\n", false},
     {"unknown_top_key", "rate_limit:\n  burst: 1\n", false},
     {"bad_client_auth",
      "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n"
      "  client_auth_type: requireandverifyclientcert\n",
      false},
     {"ca_without_auth",
-     "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  client_ca_file: ca.pem\n",
+     "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  client_ca_file: "
+     "ca.pem\n",
      false},
     {"missing_cert_file", "tls_server_config:\n  cert_file: nope.pem\n  key_file: server.key\n",
      false},
@@ -82,8 +82,9 @@ const Case kCases[] = {
     {"bad_tls_version",
      "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  min_version: TLS14\n",
      false},
-    {"tls10", "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n"
-              "  min_version: TLS10\n  max_version: TLS11\n",
+    {"tls10",
+     "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n"
+     "  min_version: TLS10\n  max_version: TLS11\n",
      true},
     {"insecure_cipher",
      "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n"

@@ -1,15 +1,15 @@
 #include "exporter/http/web_config.h"
 
 #include "absl/strings/str_cat.h"
-#include "testing/http_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/http_util.h"
 
 namespace pse {
 namespace {
 
-using ::testing::HasSubstr;
 using test::TempDir;
+using ::testing::HasSubstr;
 
 // A real bcrypt hash (cost 10) of "test"; promtool checks its format.
 constexpr char kHash[] = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
@@ -96,9 +96,12 @@ TEST(BcryptHashCheckTest, MirrorsGoBcryptCost) {
   EXPECT_TRUE(CheckBcryptHash(kHash).ok());
   EXPECT_TRUE(CheckBcryptHash("$2b$04$abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzA").ok());
   EXPECT_FALSE(CheckBcryptHash("$2y$10$short").ok());
-  EXPECT_FALSE(CheckBcryptHash("x2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi").ok());
-  EXPECT_FALSE(CheckBcryptHash("$2y$32$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi").ok());
-  EXPECT_FALSE(CheckBcryptHash("$2y$1x$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi").ok());
+  EXPECT_FALSE(
+      CheckBcryptHash("x2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi").ok());
+  EXPECT_FALSE(
+      CheckBcryptHash("$2y$32$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi").ok());
+  EXPECT_FALSE(
+      CheckBcryptHash("$2y$1x$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi").ok());
 }
 
 }  // namespace

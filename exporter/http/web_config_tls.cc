@@ -65,12 +65,18 @@ absl::Status ParseTlsVersion(const YamlFieldReader& r, const YAML::Node& node,
   std::string s;
   absl::Status st = r.String(node, key, &s);
   if (!st.ok()) return st;
-  if (s == "TLS10") *out = TlsVersion::kTls10;
-  else if (s == "TLS11") *out = TlsVersion::kTls11;
-  else if (s == "TLS12") *out = TlsVersion::kTls12;
-  else if (s == "TLS13") *out = TlsVersion::kTls13;
-  else return r.Error(node, key, absl::StrCat("unknown TLS version: ", s,
-                                              " (one of TLS10, TLS11, TLS12, TLS13)"));
+  if (s == "TLS10")
+    *out = TlsVersion::kTls10;
+  else if (s == "TLS11")
+    *out = TlsVersion::kTls11;
+  else if (s == "TLS12")
+    *out = TlsVersion::kTls12;
+  else if (s == "TLS13")
+    *out = TlsVersion::kTls13;
+  else
+    return r.Error(
+        node, key,
+        absl::StrCat("unknown TLS version: ", s, " (one of TLS10, TLS11, TLS12, TLS13)"));
   return absl::OkStatus();
 }
 
@@ -79,11 +85,14 @@ absl::Status ParseClientAuth(const YamlFieldReader& r, const YAML::Node& node,
   std::string s;
   absl::Status st = r.String(node, key, &s);
   if (!st.ok()) return st;
-  if (s.empty() || s == "NoClientCert") *out = ClientAuthType::kNoClientCert;
-  else if (s == "RequestClientCert") *out = ClientAuthType::kRequestClientCert;
+  if (s.empty() || s == "NoClientCert")
+    *out = ClientAuthType::kNoClientCert;
+  else if (s == "RequestClientCert")
+    *out = ClientAuthType::kRequestClientCert;
   else if (s == "RequireAnyClientCert" || s == "RequireClientCert")
     *out = ClientAuthType::kRequireAnyClientCert;
-  else if (s == "VerifyClientCertIfGiven") *out = ClientAuthType::kVerifyClientCertIfGiven;
+  else if (s == "VerifyClientCertIfGiven")
+    *out = ClientAuthType::kVerifyClientCertIfGiven;
   else if (s == "RequireAndVerifyClientCert")
     *out = ClientAuthType::kRequireAndVerifyClientCert;
   else
@@ -107,21 +116,20 @@ absl::Status LoadMaterial(const YamlFieldReader& r, const std::string& section,
                           const FileMarks& marks, TlsServerConfig* tls) {
   absl::StatusOr<std::string> cert = ReadMaterial(tls->cert_file);
   if (!cert.ok()) {
-    return r.ErrorAt(marks.cert, YamlFieldReader::Child(section, "cert_file"),
-                     absl::StrCat("cannot read \"", tls->cert_file, "\": ",
-                                  cert.status().message()));
+    return r.ErrorAt(
+        marks.cert, YamlFieldReader::Child(section, "cert_file"),
+        absl::StrCat("cannot read \"", tls->cert_file, "\": ", cert.status().message()));
   }
   absl::StatusOr<std::string> key = ReadMaterial(tls->key_file);
   if (!key.ok()) {
     return r.ErrorAt(marks.key, YamlFieldReader::Child(section, "key_file"),
-                     absl::StrCat("cannot read \"", tls->key_file, "\": ",
-                                  key.status().message()));
+                     absl::StrCat("cannot read \"", tls->key_file, "\": ", key.status().message()));
   }
   absl::Status st = CheckKeyPair(*cert, *key);
   if (!st.ok()) {
     return r.ErrorAt(marks.cert, YamlFieldReader::Child(section, "cert_file"),
-                     absl::StrCat(st.message(), " (cert_file \"", tls->cert_file,
-                                  "\", key_file \"", tls->key_file, "\")"));
+                     absl::StrCat(st.message(), " (cert_file \"", tls->cert_file, "\", key_file \"",
+                                  tls->key_file, "\")"));
   }
   tls->cert_pem = std::move(*cert);
   tls->key_pem = std::move(*key);
@@ -129,9 +137,9 @@ absl::Status LoadMaterial(const YamlFieldReader& r, const std::string& section,
   if (tls->client_ca_file.empty()) return absl::OkStatus();
   absl::StatusOr<std::string> ca = ReadMaterial(tls->client_ca_file);
   if (!ca.ok()) {
-    return r.ErrorAt(marks.client_ca, YamlFieldReader::Child(section, "client_ca_file"),
-                     absl::StrCat("cannot read \"", tls->client_ca_file,
-                                  "\": ", ca.status().message()));
+    return r.ErrorAt(
+        marks.client_ca, YamlFieldReader::Child(section, "client_ca_file"),
+        absl::StrCat("cannot read \"", tls->client_ca_file, "\": ", ca.status().message()));
   }
   tls->client_ca_pem = ReencodeCaCertificates(*ca, &tls->client_ca_count);
   if (tls->client_auth == ClientAuthType::kNoClientCert) {

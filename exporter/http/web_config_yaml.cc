@@ -35,8 +35,7 @@ absl::Status YamlFieldReader::Map(const YAML::Node& node, const std::string& key
       return Error(k, child, "duplicate key (already set in this mapping)");
     }
     if (allowed != nullptr && allowed->count(name) == 0) {
-      return Error(k, child,
-                   absl::StrCat("unknown key; allowed: ", absl::StrJoin(*allowed, ", ")));
+      return Error(k, child, absl::StrCat("unknown key; allowed: ", absl::StrJoin(*allowed, ", ")));
     }
     fields->emplace_back(it->first, it->second);
   }

@@ -86,7 +86,7 @@ absl::Status FileSource::Init() {
     inotify_ = std::make_unique<InotifyWatch>(dir_);
     if (!inotify_->available()) {
       Log(LogLevel::kWarn, absl::StrCat("inotify unavailable (", inotify_->init_error().message(),
-                               "); checking the log file every stat interval"));
+                                        "); checking the log file every stat interval"));
     }
     inotify_->EnsureDirWatch();
   }
@@ -132,8 +132,8 @@ std::optional<SavedPosition> FileSource::LoadPosition() {
     return std::nullopt;
   }
   if (pos->path != options_.path) {
-    Log(LogLevel::kWarn, absl::StrCat("ignoring ", what, ": it was written for ", pos->path, ", not ",
-                             options_.path));
+    Log(LogLevel::kWarn, absl::StrCat("ignoring ", what, ": it was written for ", pos->path,
+                                      ", not ", options_.path));
     return std::nullopt;
   }
   return *pos;
@@ -173,15 +173,16 @@ void FileSource::PositionAtStartup(InputStream* s) {
       case PositionMatch::kRewritten:
         break;
       case PositionMatch::kOtherFile:
-        Log(LogLevel::kInfo, absl::StrCat("log file ", options_.path,
-                                 " was rotated since the position was saved; reading the "
-                                 "rotated files not yet read, then the new file from the start"));
+        Log(LogLevel::kInfo,
+            absl::StrCat("log file ", options_.path,
+                         " was rotated since the position was saved; reading the "
+                         "rotated files not yet read, then the new file from the start"));
         CatchUpAfterRestart(p);
         return;
     }
     Log(LogLevel::kInfo, absl::StrCat("log file ", options_.path,
-                             " was truncated or rewritten since the position was saved; "
-                             "reading it from the start"));
+                                      " was truncated or rewritten since the position was saved; "
+                                      "reading it from the start"));
     return;
   }
   if (options_.from_beginning) return;
@@ -197,17 +198,17 @@ void FileSource::CatchUpAfterRestart(const SavedPosition& p) {
   ++stats_.rotations;
   if (ref == listing.end()) {
     Log(LogLevel::kWarn, absl::StrCat("the file the position was saved for is no longer in ", dir_,
-                             "; lines written to it after the checkpoint are not read"));
+                                      "; lines written to it after the checkpoint are not read"));
     return;
   }
   std::unique_ptr<InputStream> old = OpenRotated(*ref, p.offset);
   if (old != nullptr && MatchPosition(p, old->fd) == PositionMatch::kSameFile) {
     Log(LogLevel::kInfo, absl::StrCat("reading the rest of rotated log file ", dir_, "/", ref->name,
-                             " from saved offset ", p.offset, " first"));
+                                      " from saved offset ", p.offset, " first"));
     behind_.push_back(std::move(old));
   } else if (old != nullptr) {
     Log(LogLevel::kWarn, absl::StrCat("rotated log file ", dir_, "/", ref->name,
-                             " changed since the position was saved; not reading it"));
+                                      " changed since the position was saved; not reading it"));
     CloseStream(&old, nullptr, nullptr);
   }
   const FileId current = current_ != nullptr ? current_->id : FileId{};
@@ -221,7 +222,7 @@ void FileSource::QueueMissed(const std::vector<RotatedFile>& missed) {
     std::unique_ptr<InputStream> s = OpenRotated(f, 0);
     if (s == nullptr) continue;  // gone meanwhile (compressed, deleted)
     Log(LogLevel::kInfo, absl::StrCat("reading rotated log file ", dir_, "/", f.name,
-                             " from its start; it was rotated away before we looked"));
+                                      " from its start; it was rotated away before we looked"));
     behind_.push_back(std::move(s));
   }
 }
@@ -295,9 +296,11 @@ bool FileSource::TryOpenCurrent() {
   // A file that appears later is new: all of it is unread.
   if (had_file_ && s->kind == InputStream::kRegular) {
     ++stats_.rotations;
-    Log(LogLevel::kInfo, absl::StrCat("log file ", options_.path, " re-created; reading it from the start"));
+    Log(LogLevel::kInfo,
+        absl::StrCat("log file ", options_.path, " re-created; reading it from the start"));
   } else {
-    Log(LogLevel::kInfo, absl::StrCat("log file ", options_.path, " appeared; reading it from the start"));
+    Log(LogLevel::kInfo,
+        absl::StrCat("log file ", options_.path, " appeared; reading it from the start"));
   }
   last_problem_.clear();
   had_file_ = true;
@@ -345,8 +348,9 @@ bool FileSource::HandleEof(RecordSink* sink, size_t* delivered, bool reopen) {
   }
   if (static_cast<uint64_t>(fst.st_size) < s->framer.offset()) {
     ++stats_.truncations;
-    Log(LogLevel::kInfo, absl::StrCat("log file ", options_.path, " was truncated (size ", fst.st_size,
-                             " < offset ", s->framer.offset(), "); reading it from the start"));
+    Log(LogLevel::kInfo,
+        absl::StrCat("log file ", options_.path, " was truncated (size ", fst.st_size, " < offset ",
+                     s->framer.offset(), "); reading it from the start"));
     if (lseek(s->fd, 0, SEEK_SET) < 0) {
       ++stats_.errors;
       return false;
@@ -367,7 +371,7 @@ bool FileSource::HandleEof(RecordSink* sink, size_t* delivered, bool reopen) {
     }
     if (fst.st_nlink == 0) {
       Log(LogLevel::kWarn, absl::StrCat("log file ", options_.path,
-                               " was deleted; waiting for it to be created again"));
+                                        " was deleted; waiting for it to be created again"));
       last_problem_ = MissingMessage();  // said already, in other words
       CloseStream(&current_, sink, delivered);
       return false;
@@ -411,9 +415,10 @@ bool FileSource::SwitchToNewFile(const struct stat& old_st, RecordSink* sink, si
       FilesAfter(listing, old, next->id, base_, &known_rotated_);
   RememberRotated(listing);
   stats_.rotations += 1 + missed.size();
-  Log(LogLevel::kInfo, absl::StrCat("log file ", options_.path, " was rotated",
-                           missed.empty() ? "" : absl::StrCat(" ", missed.size() + 1, " times"),
-                           "; reading the new file from its start"));
+  Log(LogLevel::kInfo,
+      absl::StrCat("log file ", options_.path, " was rotated",
+                   missed.empty() ? "" : absl::StrCat(" ", missed.size() + 1, " times"),
+                   "; reading the new file from its start"));
   last_problem_.clear();
 
   current_->rotated_at = clock_();

@@ -1,7 +1,5 @@
 // FileSource position checkpoints: resuming exactly, across rotation and
 // rewrites, and ignoring unusable position files.
-#include "exporter/sources/file_source.h"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "exporter/sources/file_source.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/source_file_fixture.h"

@@ -115,7 +115,7 @@ absl::StatusOr<std::unique_ptr<JournalSource>> JournalSource::Create(
     // Everything in a journal that appears after start is new.
     if (source->start_ == Start::kTail) source->start_ = Start::kHead;
     source->Log(LogLevel::kWarn, absl::StrCat("journal directory ", options.journal_path,
-                                     " does not exist yet; waiting for it"));
+                                              " does not exist yet; waiting for it"));
     source->last_open_error_ = "missing";
     return source;
   }
@@ -131,8 +131,9 @@ absl::Status JournalSource::ReadCursorFile() {
   if (absl::IsNotFound(text.status())) return absl::OkStatus();
   if (absl::IsOutOfRange(text.status())) {
     ++stats_.errors;
-    Log(LogLevel::kWarn, absl::StrCat("journal cursor file ", text.status().message(),
-                             "; ignoring it, starting at the ", options_.once ? "head" : "end"));
+    Log(LogLevel::kWarn,
+        absl::StrCat("journal cursor file ", text.status().message(),
+                     "; ignoring it, starting at the ", options_.once ? "head" : "end"));
     return absl::OkStatus();
   }
   if (!text.ok()) {
@@ -275,7 +276,7 @@ bool JournalSource::EnsureOpen() {
   if (journal_ != nullptr) {
     if (DirectoryStillThere()) return true;
     Log(LogLevel::kWarn, absl::StrCat("journal directory ", options_.journal_path,
-                             " was removed or replaced; reopening"));
+                                      " was removed or replaced; reopening"));
     Close();
     last_open_error_ = "replaced";
   }

@@ -77,8 +77,7 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_by
     if (n == 0) break;
     if (out.size() + static_cast<size_t>(n) > max_bytes) {
       close(fd);
-      return absl::OutOfRangeError(
-          absl::StrCat(path, ": larger than ", max_bytes, " bytes"));
+      return absl::OutOfRangeError(absl::StrCat(path, ": larger than ", max_bytes, " bytes"));
     }
     out.append(buf, static_cast<size_t>(n));
   }
@@ -86,8 +85,7 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_by
   return out;
 }
 
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
-                                 int mode) {
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents, int mode) {
   const std::string tmp = path + ".tmp";
   auto fail = [&](absl::string_view what, int err) {
     unlink(tmp.c_str());

@@ -39,8 +39,7 @@ uint64_t Fnv1a64(absl::string_view data);
 
 // The whole file, at most `max_bytes` long (longer is OutOfRange). NotFound
 // when it does not exist; Unavailable for any other failure.
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path,
-                                          size_t max_bytes = 16 << 20);
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_bytes = 16 << 20);
 
 // Replaces `path` with `contents`: write `path`.tmp, fsync, rename over
 // `path`, fsync the directory. On error the temporary file is removed and
