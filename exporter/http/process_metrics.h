@@ -10,7 +10,7 @@
 //   process_max_fds                    gauge    RLIMIT_NOFILE soft limit
 //   process_start_time_seconds         gauge    since the Unix epoch
 //   process_threads                    gauge    not in the Go client (it has
-//                                               go_threads); named by issue 3
+//                                               go_threads); named like its siblings
 //
 // A collect reads /proc/self/stat and lists /proc/self/fd: a few syscalls, no
 // lock shared with anything else. A metric that cannot be read is left out of
