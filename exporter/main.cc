@@ -19,11 +19,11 @@
 #include "exporter/metrics.h"
 #include "exporter/pipeline.h"
 #include "exporter/runner.h"
-#include "exporter/state_store.h"
 #include "exporter/sources/file_source.h"
 #include "exporter/sources/journal_source.h"
 #include "exporter/sources/multi_source.h"
 #include "exporter/sources/syslog_receiver.h"
+#include "exporter/state_store.h"
 #include "parsers/reason_rules.h"
 #include "prometheus/registry.h"
 
@@ -125,9 +125,11 @@ void DeclareOptions(OptionSet* o, Settings* s) {
             "year of the first BSD-timestamp line (they carry none); 0 infers it from the clock");
 
   JournalSourceOptions& journal = s->journal;
-  o->AddBool("systemd.enable", &s->systemd_enable, "read Postfix's entries from the systemd journal");
-  o->AddStringList("systemd.unit", &journal.units,
-                   "journal unit to read (default: slice system-postfix.slice or unit postfix.service)");
+  o->AddBool("systemd.enable", &s->systemd_enable,
+             "read Postfix's entries from the systemd journal");
+  o->AddStringList(
+      "systemd.unit", &journal.units,
+      "journal unit to read (default: slice system-postfix.slice or unit postfix.service)");
   o->AddString("systemd.slice", &journal.slice, "journal slice to read");
   o->AddString("systemd.journal_path", &journal.journal_path,
                "read journal files from this directory instead of the local journal");
@@ -135,12 +137,13 @@ void DeclareOptions(OptionSet* o, Settings* s) {
 
   SyslogReceiverOptions& syslog = s->syslog;
   o->AddStringList("syslog.listen-address", &syslog.listen_addresses,
-                   "receive syslog here (repeatable): unixgram:///path (what syslog(3) writes to "
-                   "/dev/log), unix:///path, udp://host:port, tcp://host:port; alone, no log file "
-                   "or journal is read",
+                   "receive syslog here: unixgram:///path (what syslog(3) writes to "
+                   "/dev/log), unix:///path, udp://host:port, tcp://host:port; given alone, no log "
+                   "file or journal is read",
                    [](absl::string_view v) { return ParseSyslogAddress(v).status(); });
   o->AddString("syslog.socket-mode", &syslog.socket_mode,
-               "octal mode of the unix socket files (0666 lets Postfix's processes write)");
+               "octal mode of the unix socket files (0666 lets Postfix's processes write)",
+               [](absl::string_view v) { return ParseSocketMode(v).status(); });
   o->AddBytes("syslog.max-message-size", &syslog.max_message_bytes, 256, 16 << 20,
               "longer syslog messages are dropped and counted");
   o->AddInt("syslog.max-connections", &syslog.max_connections, 1, 100000,
@@ -164,6 +167,9 @@ void DeclareOptions(OptionSet* o, Settings* s) {
                  "forget an smtpd process with no line for this long (log time)");
   o->AddInt("sessions.max_tracked", &state.max_tracked_processes, 16, 10000000,
             "most smtpd processes held in state; the least recently active is evicted");
+  o->AddBool("sessions.by_host", &state.by_host,
+             "tell processes apart by the host their lines name (one log or relay carrying "
+             "several Postfix hosts, whose pids collide); lines naming no host are one more host");
 
   Triage::Options& triage = s->pipeline.triage;
   o->AddInt("triage.top_clients", &triage.top_clients, 0, Triage::kMaxTopClients,
@@ -178,6 +184,12 @@ void DeclareOptions(OptionSet* o, Settings* s) {
                  "_failing_usernames, and the half-life of the top-network ranking");
   o->AddInt("triage.min_count", &triage.min_count, 1, 1000000,
             "recent failures a client network needs before it gets its own series");
+
+  o->AddString("postfix.showq_path", &s->daemon.showq_path,
+               "Postfix's showq socket (e.g. /var/spool/postfix/public/showq), read at every "
+               "scrape for the queue histograms and postfix_up; needs group postdrop; empty: off");
+  o->AddDuration("postfix.showq_timeout", &s->daemon.showq_timeout,
+                 "longest a scrape waits for showq; past it postfix_up is 0");
 
   HttpOptions& http = s->daemon.http;
   o->AddStringList("web.listen-address", &http.listen_addresses,
@@ -228,8 +240,8 @@ void ChooseSource(Settings* s, std::string* why) {
 // for its Describe()).
 absl::StatusOr<std::unique_ptr<Source>> MakeLogSource(Settings* s, const std::string& position,
                                                       bool quiet) {
-  std::function<void(absl::string_view, absl::string_view)> logger = LogText;
-  if (quiet) logger = [](absl::string_view, absl::string_view) {};
+  LogHook logger = LogText;
+  if (quiet) logger = [](LogLevel, absl::string_view) {};
   if (s->systemd_enable) {
     s->journal.resume_cursor = position;
     s->journal.once = s->once;
@@ -301,7 +313,8 @@ int Main(int argc, char** argv) {
     return ConfigError("--postfix.logfile_path and --systemd.enable exclude each other");
   }
   if (s.once && !s.syslog.listen_addresses.empty()) {
-    return ConfigError("--once reads a file or journal to its end; it cannot take --syslog.listen-address");
+    return ConfigError(
+        "--once reads a file or journal to its end; it cannot take --syslog.listen-address");
   }
 
   if (s.once) s.state_file.clear();  // --once reads from the start and keeps nothing
@@ -362,8 +375,10 @@ int Main(int argc, char** argv) {
   if (s.once) return RunOnce(source->get(), registry.get(), &pipeline);
 
   Log(LogLevel::kInfo, "starting postfix_sasl_exporter",
-      {{"version", PSE_VERSION}, {"revision", PSE_REVISION},
-       {"source", (*source)->Describe()}, {"reason", why}});
+      {{"version", PSE_VERSION},
+       {"revision", PSE_REVISION},
+       {"source", (*source)->Describe()},
+       {"reason", why}});
   return RunDaemon(s.daemon, source->get(), registry, &pipeline, &store);
 }
 

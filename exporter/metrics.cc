@@ -6,8 +6,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "exporter/state_file.h"
 #include "exporter/service_table.h"
+#include "exporter/state_file.h"
 
 namespace pse {
 
@@ -50,8 +50,7 @@ P::Family<P::Counter>* Counter(CounterFamilies* all, P::Registry* r, const char*
   all->emplace(name, f);
   return f;
 }
-P::Family<P::Gauge>* Gauge(GaugeFamilies* all, P::Registry* r, const char* name,
-                           const char* help) {
+P::Family<P::Gauge>* Gauge(GaugeFamilies* all, P::Registry* r, const char* name, const char* help) {
   auto* f = &P::BuildGauge().Name(name).Help(help).Register(*r);
   all->emplace(name, f);
   return f;
@@ -69,7 +68,8 @@ Metrics::Metrics(P::Registry* r, const BuildInfo& build) : registry_(r), fam_(ne
   // Registered first, so collected first: a scrape that shows N lines read
   // also shows everything those N lines counted (families are collected in
   // registration order while ingest goes on).
-  log_lines = &Counter(&fam_->counters, r, "postfix_exporter_log_lines_total", "Log lines read.")->Add({});
+  log_lines =
+      &Counter(&fam_->counters, r, "postfix_exporter_log_lines_total", "Log lines read.")->Add({});
   P::BuildGauge()
       .Name(kBuildInfo)
       .Help("Build information of postfix-sasl-exporter; always 1.")
@@ -77,16 +77,19 @@ Metrics::Metrics(P::Registry* r, const BuildInfo& build) : registry_(r), fam_(ne
       .Add({{"version", build.version}, {"revision", build.revision}})
       .Set(1);
 
-  fam_->connects = Counter(&fam_->counters, r, "postfix_smtpd_connects_total", "SMTP sessions opened (smtpd 'connect from').");
+  fam_->connects = Counter(&fam_->counters, r, "postfix_smtpd_connects_total",
+                           "SMTP sessions opened (smtpd 'connect from').");
   fam_->disconnects = Counter(&fam_->counters, r, "postfix_smtpd_disconnects_total",
                               "SMTP sessions closed by smtpd 'disconnect from'.");
   fam_->sessions = Gauge(&fam_->gauges, r, "postfix_smtpd_sessions", "SMTP sessions open now.");
-  fam_->sessions_max = Gauge(&fam_->gauges, r, "postfix_smtpd_sessions_max",
-                             "Most SMTP sessions open at once within the trailing peak window of log time.");
+  fam_->sessions_max =
+      Gauge(&fam_->gauges, r, "postfix_smtpd_sessions_max",
+            "Most SMTP sessions open at once within the trailing peak window of log time.");
   fam_->successes = Counter(&fam_->counters, r, "postfix_smtpd_sasl_authentication_successes_total",
                             "Successful SMTP AUTH commands (S of smtpd's auth=S/T statistics).");
-  fam_->failures = Counter(&fam_->counters, r, "postfix_smtpd_sasl_authentication_failures_total",
-                           "Failed SMTP AUTH attempts, each counted once, by mechanism and reason.");
+  fam_->failures =
+      Counter(&fam_->counters, r, "postfix_smtpd_sasl_authentication_failures_total",
+              "Failed SMTP AUTH attempts, each counted once, by mechanism and reason.");
   fam_->backend_errors = Counter(&fam_->counters, r, "postfix_smtpd_sasl_backend_errors_total",
                                  "Times smtpd could not reach its SASL backend.");
   fam_->relay_denied = Counter(&fam_->counters, r, "postfix_smtpd_relay_denied_total",
@@ -97,8 +100,9 @@ Metrics::Metrics(P::Registry* r, const BuildInfo& build) : registry_(r), fam_(ne
                             "Messages queued by smtpd ('client=' lines) by SASL mechanism.");
   fam_->lost = Counter(&fam_->counters, r, "postfix_smtpd_connections_lost_total",
                        "smtpd 'lost connection after X' by SMTP stage X.");
-  fam_->process_limit = Counter(&fam_->counters, r, "postfix_master_process_limit_reached_total",
-                                "master 'has reached its process limit' warnings by master.cf service.");
+  fam_->process_limit =
+      Counter(&fam_->counters, r, "postfix_master_process_limit_reached_total",
+              "master 'has reached its process limit' warnings by master.cf service.");
   fam_->client_limits =
       Counter(&fam_->counters, r, "postfix_smtpd_client_limit_exceeded_total",
               "smtpd 'limit exceeded' warnings (clients turned away by smtpd_client_*_limit), "
@@ -107,8 +111,9 @@ Metrics::Metrics(P::Registry* r, const BuildInfo& build) : registry_(r), fam_(ne
       Counter(&fam_->counters, r, "postfix_smtp_sasl_authentication_failures_total",
               "Postfix's SMTP/LMTP client failing to authenticate to a relay (credentials "
               "rejected or no common mechanism).");
-  fam_->unrecognized = Counter(&fam_->counters, r, "postfix_exporter_smtpd_lines_unrecognized_total",
-                               "smtpd lines no parser understood (log format drift).");
+  fam_->unrecognized =
+      Counter(&fam_->counters, r, "postfix_exporter_smtpd_lines_unrecognized_total",
+              "smtpd lines no parser understood (log format drift).");
 
   anvil_connection_count_max =
       &Gauge(&fam_->gauges, r, "postfix_anvil_connection_count_max",
@@ -123,9 +128,10 @@ Metrics::Metrics(P::Registry* r, const BuildInfo& build) : registry_(r), fam_(ne
   source_up = &Gauge(&fam_->gauges, r, "postfix_exporter_source_up",
                      "1 when the log source (file, stdin or journal) is open and readable.")
                    ->Add({});
-  source_rotations = &Counter(&fam_->counters, r, "postfix_exporter_source_rotations_total",
-                              "Log rotations (new file under the same name, journal file changes) followed.")
-                          ->Add({});
+  source_rotations =
+      &Counter(&fam_->counters, r, "postfix_exporter_source_rotations_total",
+               "Log rotations (new file under the same name, journal file changes) followed.")
+           ->Add({});
   source_truncations = &Counter(&fam_->counters, r, "postfix_exporter_source_truncations_total",
                                 "Times the log file shrank below the read offset (copytruncate).")
                             ->Add({});
@@ -219,8 +225,7 @@ prometheus::Counter& Metrics::Rejected(Service& s, uint16_t code) {
 }
 
 prometheus::Counter& Metrics::ProcessLimitReached(absl::string_view master_service) {
-  absl::string_view name =
-      ServiceTable::IsPlausibleName(master_service) ? master_service : "other";
+  absl::string_view name = ServiceTable::IsPlausibleName(master_service) ? master_service : "other";
   auto it = process_limit_.find(name);
   if (it != process_limit_.end()) return *it->second;
   if (process_limit_.size() >= kMaxMasterServices && name != "other") {
@@ -234,6 +239,15 @@ prometheus::Counter& Metrics::ProcessLimitReached(absl::string_view master_servi
 }  // namespace pse
 
 namespace pse {
+
+P::Family<P::Counter>& Metrics::ExtraCounterFamily(const std::string& name,
+                                                   const std::string& help) {
+  auto it = fam_->counters.find(name);
+  if (it != fam_->counters.end()) return *it->second;
+  P::Family<P::Counter>* f = &P::BuildCounter().Name(name).Help(help).Register(*registry_);
+  fam_->counters.emplace(name, f);
+  return *f;
+}
 
 std::vector<std::string> Metrics::SaveValues() const {
   std::vector<std::string> lines;

@@ -50,8 +50,7 @@ class Metrics {
     prometheus::Counter* unrecognized;
     std::array<prometheus::Counter*, kClientLimitCount> client_limits;
     // The rest are created on first use through the accessors below.
-    std::array<std::array<prometheus::Counter*, kFailureReasonCount>, kSaslMethodCount>
-        failures{};
+    std::array<std::array<prometheus::Counter*, kFailureReasonCount>, kSaslMethodCount> failures{};
     // Index kSaslMethodCount is sasl_method="none".
     std::array<prometheus::Counter*, kSaslMethodCount + 1> processed{};
     std::array<prometheus::Counter*, kSmtpStageCount> lost{};
@@ -91,6 +90,14 @@ class Metrics {
   // REQUIRES: 200 <= code <= 599 (the parser guarantees it).
   prometheus::Counter& Rejected(Service& s, uint16_t code);
   prometheus::Counter& ProcessLimitReached(absl::string_view master_service);
+
+  // A counter family registered for another module (mail_metrics.h), kept
+  // here so that SaveValues/RestoreValues carry it across restarts like
+  // every other counter. Histograms are registered on registry() directly.
+  prometheus::Family<prometheus::Counter>& ExtraCounterFamily(const std::string& name,
+                                                              const std::string& help);
+  // The registry the families are in, for modules that add their own.
+  prometheus::Registry* registry() const { return registry_; }
 
   // Every counter and gauge value (but build_info), as state-file lines.
   std::vector<std::string> SaveValues() const;

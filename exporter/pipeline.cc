@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "parsers/mail_flow.h"
 #include "parsers/postfix_parser.h"
 
 namespace pse {
@@ -12,7 +13,11 @@ Pipeline::Pipeline(const Options& options, Metrics* metrics)
       framer_(options.syslog),
       state_(options.state, &services_, metrics),
       future_tolerance_us_(absl::ToInt64Microseconds(options.future_tolerance)),
-      reason_rules_(options.reason_rules) {}
+      reason_rules_(options.reason_rules),
+      mail_(std::make_unique<MailMetrics>(metrics)),
+      triage_(std::make_unique<Triage>(options.triage, metrics->registry())) {
+  state_.set_failure_observer(triage_.get());
+}
 
 void Pipeline::Advance(int64_t ts) {
   if (ts <= newest_us_) return;
@@ -23,6 +28,7 @@ void Pipeline::Advance(int64_t ts) {
   newest_us_ = ts;
   metrics_->log_last_timestamp->Set(static_cast<double>(newest_us_) / 1e6);
   state_.AdvanceTime(ts);
+  triage_->AdvanceTime(ts);
 }
 
 void Pipeline::OnLine(absl::string_view line) {
@@ -50,8 +56,13 @@ void Pipeline::OnRecord(const LogRecord& record) {
 void Pipeline::Process(const LogRecord& record) {
   Advance(record.timestamp_us);
   const PostfixEvent event = ParsePostfix(record, reason_rules_.get());
+  const MailFlowEvent flow = ParseMailFlow(record);
+  if (flow.kind != MailKind::kNone) {
+    const ServiceId id = services_.Resolve(record.syslog_name);
+    if (id.valid()) mail_->Handle(id.label, services_.label(id.label), record, flow);
+  }
   if (event.type == EventType::kIgnored) return;
-  state_.Handle(services_.Resolve(record.syslog_name), record.pid, event);
+  state_.Handle(services_.Resolve(record.syslog_name), state_.Key(record.host, record.pid), event);
 }
 
 void Pipeline::SyncSourceStats(const SourceStats& s, absl::Time now) {
@@ -64,6 +75,8 @@ void Pipeline::SyncSourceStats(const SourceStats& s, absl::Time now) {
   sync(metrics_->source_truncations, s.truncations, &synced_.truncations);
   sync(metrics_->lines_too_long, s.lines_too_long, &synced_.lines_too_long);
   sync(metrics_->source_errors, s.errors, &synced_.errors);
+  // Once per batch of lines, not per failure (see Triage::PublishGauges).
+  triage_->PublishGauges();
   if (s.idle && s.newest_entry_us > 0) {
     double lag = absl::ToDoubleSeconds(now - absl::FromUnixMicros(s.newest_entry_us));
     metrics_->journal_lag->Set(lag > 0 ? lag : 0);
@@ -74,6 +87,7 @@ void Pipeline::SaveState(StateDocument* doc) const {
   doc->sections["pipeline"] = {absl::StrCat("newest ", newest_us_)};
   doc->sections["metrics"] = metrics_->SaveValues();
   doc->sections["sessions"] = state_.Save();
+  doc->sections["triage"] = triage_->Save();
 }
 
 absl::Status Pipeline::RestoreState(const StateDocument& doc) {
@@ -89,6 +103,8 @@ absl::Status Pipeline::RestoreState(const StateDocument& doc) {
   }
   absl::Status st = metrics_->RestoreValues(doc.sections.at("metrics"));
   if (st.ok()) st = state_.Restore(doc.sections.at("sessions"), &services_);
+  auto triage = doc.sections.find("triage");
+  if (st.ok() && triage != doc.sections.end()) st = triage_->Restore(triage->second);
   return st;
 }
 

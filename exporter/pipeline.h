@@ -16,11 +16,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "exporter/mail_metrics.h"
 #include "exporter/metrics.h"
 #include "exporter/service_table.h"
 #include "exporter/source.h"
 #include "exporter/state.h"
 #include "exporter/state_file.h"
+#include "exporter/triage/triage.h"
 #include "parsers/reason_rules.h"
 #include "parsers/syslog_line.h"
 
@@ -38,6 +40,9 @@ class Pipeline : public RecordSink {
     // but does not move log time: one line from 2099 must not freeze peaks,
     // idle expiry and postfix_exporter_log_last_timestamp_seconds.
     absl::Duration future_tolerance = absl::Hours(24);
+    // Attack triage: top failing networks, distinct failing clients and
+    // user names.
+    Triage::Options triage;
   };
 
   Pipeline(const Options& options, Metrics* metrics);
@@ -49,8 +54,9 @@ class Pipeline : public RecordSink {
   // is the wall clock, for the journal lag.
   void SyncSourceStats(const SourceStats& stats, absl::Time now);
 
-  // Adds the "metrics", "sessions" and "pipeline" sections of the state
-  // file, and reads them back (on a fresh pipeline, before any line).
+  // Adds the "metrics", "sessions", "pipeline" and "triage" sections of the
+  // state file, and reads them back (on a fresh pipeline, before any line;
+  // a file without "triage" restores the triage metrics from zero).
   void SaveState(StateDocument* doc) const;
   absl::Status RestoreState(const StateDocument& doc);
 
@@ -73,6 +79,10 @@ class Pipeline : public RecordSink {
   // clock is not read per line.
   int64_t future_limit_us_ = 0;
   SourceStats synced_;
+  // Delivery, queue, cleanup, bounce, TLS and postscreen families.
+  std::unique_ptr<MailMetrics> mail_;
+  // Fed by state_'s failure counting; registers in the metrics' registry.
+  std::unique_ptr<Triage> triage_;
 };
 
 }  // namespace pse

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "exporter/http/process_metrics.h"
 #include "exporter/log.h"
+#include "exporter/showq_collector.h"
 #include "prometheus/text_serializer.h"
 
 namespace pse {
@@ -78,7 +79,15 @@ int RunDaemon(const DaemonOptions& options, Source* source,
     const bool ours = absl::StartsWith(msg, "open-file limit");
     Log(ours ? LogLevel::kWarn : LogLevel::kDebug, "http", {{"error", std::string(msg)}});
   };
-  auto server = HttpServer::Start(ho, {metrics, process}, [&ready] { return ready.load(); });
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables = {metrics, process};
+  if (!options.showq_path.empty()) {
+    collectables.push_back(
+        std::make_shared<ShowqCollector>(options.showq_path, options.showq_timeout));
+  }
+  auto server = HttpServer::Start(
+      ho,
+      std::vector<std::weak_ptr<prometheus::Collectable>>(collectables.begin(), collectables.end()),
+      [&ready] { return ready.load(); });
   if (!server.ok()) {
     std::cerr << "postfix_sasl_exporter: " << server.status().message() << "\n";
     return kExitConfig;
@@ -98,6 +107,7 @@ int RunDaemon(const DaemonOptions& options, Source* source,
   while (!g_stop.load()) {
     size_t n;
     SourceStats stats;
+    StateStore::Snapshot snapshot;
     const absl::Time now = absl::Now();
     {
       std::lock_guard<std::mutex> lock(store->mutex());
@@ -109,10 +119,12 @@ int RunDaemon(const DaemonOptions& options, Source* source,
       stats = source->stats();
       pipeline->SyncSourceStats(stats, now);
       if (now >= next_checkpoint) {
-        ReportSave(store->SaveLocked());
+        snapshot = store->TakeSnapshotLocked();
         next_checkpoint = now + options.checkpoint_interval;
       }
     }
+    // Written outside the lock: scrapes and ingest do not wait for the disk.
+    if (snapshot.number != 0) ReportSave(store->Write(snapshot));
     if (stats.up != was_up) {
       const char* msg = stats.up          ? "log source open"
                         : source->AtEnd() ? "input ended; still serving the metrics read so far"

@@ -36,6 +36,10 @@ struct DaemonOptions {
   // before every scrape). Shorter: less to re-read after a crash; longer:
   // fewer fsyncs under a steady stream.
   absl::Duration checkpoint_interval = absl::Seconds(2);
+  // Postfix's showq socket, read at every scrape (showq_collector.h); empty:
+  // no queue metrics. The timeout bounds how long a scrape waits for it.
+  std::string showq_path;
+  absl::Duration showq_timeout = absl::Seconds(5);
 };
 
 // `store` may be disabled (no --state.file) but not null.

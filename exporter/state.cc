@@ -16,20 +16,21 @@ bool Refines(FailureReason r) {
 
 }  // namespace
 
-SessionState::SessionState(const Options& options, const ServiceTable* services,
-                           Metrics* metrics)
+SessionState::SessionState(const Options& options, const ServiceTable* services, Metrics* metrics)
     : options_(options), services_table_(services), metrics_(metrics) {}
 
 SessionState::ServiceState& SessionState::Svc(int index) {
   if (static_cast<size_t>(index) >= services_.size()) services_.resize(index + 1);
   ServiceState& s = services_[index];
-  if (!s.peak) s.peak = std::make_unique<PeakWindow>(absl::ToInt64Microseconds(options_.peak_window));
+  if (!s.peak)
+    s.peak = std::make_unique<PeakWindow>(absl::ToInt64Microseconds(options_.peak_window));
   return s;
 }
 
 void SessionState::UpdatePeak(int index) {
   ServiceState& s = Svc(index);
-  metrics_->service(index, services_table_->label(index)).sessions_max->Set(static_cast<double>(s.peak->Max(now_us_)));
+  metrics_->service(index, services_table_->label(index))
+      .sessions_max->Set(static_cast<double>(s.peak->Max(now_us_)));
 }
 
 void SessionState::OpenSession(Proc* p) {
@@ -61,6 +62,14 @@ void SessionState::Forget(ProcList::iterator it, int64_t at_us) {
   procs_.erase(it->pid);
   lru_.erase(it);
   metrics_->sessions_tracked->Set(static_cast<double>(procs_.size()));
+}
+
+int64_t SessionState::ProcessKey(absl::string_view host, int64_t pid) {
+  if (host.empty() || pid < 0 || pid > 0xffffffff) return pid;
+  uint32_t h = 2166136261u;  // FNV-1a 32
+  for (char c : host) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+  const int64_t tag = static_cast<int64_t>(h % 0x7fffffffu) + 1;
+  return (tag << 32) | pid;
 }
 
 SessionState::ProcList::iterator SessionState::Touch(int64_t pid, ServiceId service) {
@@ -136,7 +145,8 @@ void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev
     case EventType::kMasterChildExit: {
       // master logs under the instance's own syslog_name; the child may have
       // logged under "<instance>/submission" and so on.
-      auto found = procs_.find(ev.number);
+      // The child ran on master's host: same host part of the key.
+      auto found = procs_.find((pid & ~int64_t{0xffffffff}) | ev.number);
       if (found == procs_.end()) return;
       if (services_table_->SameInstance(found->second->service.name, service.name)) {
         Forget(found->second);
@@ -215,9 +225,10 @@ void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev
         // the middle of a session) deriving them could count some twice.
         if (p->open && failed > p->logged_failures) {
           FailureReason r = p->auth_rate_limited    ? FailureReason::kRateLimited
-                             : p->aborted_after_auth ? FailureReason::kAborted
-                                                     : FailureReason::kAuthUnavailable;
+                            : p->aborted_after_auth ? FailureReason::kAborted
+                                                    : FailureReason::kAuthUnavailable;
           metrics_->Failures(m, SaslMethod::kUnknown, r).Increment(failed - p->logged_failures);
+          if (observer_) observer_->OnFailures(ev.client_addr, {}, failed - p->logged_failures);
         }
       } else if (p->authenticated) {
         m.successes->Increment();  // once per session, however many messages
@@ -238,12 +249,14 @@ void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev
       FailureReason r = ev.reason;
       if (p->has_note && Refines(p->note_reason)) r = p->note_reason;
       metrics_->Failures(m, ev.method, r).Increment();
+      if (observer_) observer_->OnFailures(ev.client_addr, ev.sasl_username, 1);
       ++p->logged_failures;
       p->has_note = false;
       break;
     }
     case EventType::kSaslAborted:
       metrics_->Failures(m, ev.method, FailureReason::kAborted).Increment();
+      if (observer_) observer_->OnFailures(ev.client_addr, ev.sasl_username, 1);
       ++p->logged_failures;
       p->has_note = false;
       break;
@@ -297,8 +310,7 @@ std::vector<std::string> SessionState::Save() const {
   return lines;
 }
 
-absl::Status SessionState::Restore(const std::vector<std::string>& lines,
-                                   ServiceTable* services) {
+absl::Status SessionState::Restore(const std::vector<std::string>& lines, ServiceTable* services) {
   for (const std::string& line : lines) {
     auto bad = [&line] { return absl::InvalidArgumentError("sessions: malformed line: " + line); };
     std::vector<absl::string_view> t = absl::StrSplit(line, ' ');

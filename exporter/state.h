@@ -43,7 +43,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "exporter/failure_observer.h"
 #include "exporter/metrics.h"
 #include "exporter/peak_window.h"
 #include "exporter/service_table.h"
@@ -65,6 +67,12 @@ class SessionState {
     // is evicted. Each costs ~100 bytes. Postfix's default process limit is
     // 100 per service, so 16384 leaves ample room.
     size_t max_tracked_processes = 16384;
+    // Tell processes apart by the host their lines name (ProcessKey), for
+    // one log holding several Postfix hosts (a central relay), whose pids
+    // collide. Off by default: one Postfix may reach us by paths that name
+    // its host differently (syslog(3) names none, a file or relay does), and
+    // its sessions must not split.
+    bool by_host = false;
   };
 
   // `services` resolves name ids to instances (master child exits);
@@ -73,13 +81,27 @@ class SessionState {
   SessionState(const Options& options, const ServiceTable* services, Metrics* metrics);
 
   // Applies one event of process `pid` of `service` (resolved from the
-  // record's syslog_name by the caller, once per record).
+  // record's syslog_name by the caller, once per record). `pid` is Key().
   void Handle(ServiceId service, int64_t pid, const PostfixEvent& event);
+  // The identity Handle() takes: ProcessKey() with Options::by_host, else
+  // the pid.
+  int64_t Key(absl::string_view host, int64_t pid) const {
+    return options_.by_host ? ProcessKey(host, pid) : pid;
+  }
+  // A process's identity: its pid in the low 32 bits and, when the line
+  // names its host, a non-zero 31-bit hash of the host above them, since
+  // pids collide across the hosts of one relayed log. A negative pid (none)
+  // is returned as it is.
+  static int64_t ProcessKey(absl::string_view host, int64_t pid);
   // Advances log time (monotonic; earlier times are ignored): refreshes peak
   // gauges and expires idle processes. Called for every line with a time.
   void AdvanceTime(int64_t now_us);
 
   size_t tracked() const { return procs_.size(); }
+
+  // Told of every failure counted, after the counter (null: nobody). Not
+  // owned; outlives this object.
+  void set_failure_observer(FailureObserver* observer) { observer_ = observer; }
 
   // The whole session state (processes in LRU order, open sessions, peak
   // windows, log time) as state-file lines, and back. Restore is for a fresh
@@ -142,6 +164,7 @@ class SessionState {
   // delivery status lines (bounded: cleared past kMaxSmtpClients).
   static constexpr size_t kMaxSmtpClients = 4096;
   absl::flat_hash_map<int64_t, std::string> smtp_sasl_status_;
+  FailureObserver* observer_ = nullptr;
 };
 
 }  // namespace pse

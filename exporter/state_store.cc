@@ -12,9 +12,9 @@
 
 namespace pse {
 
-StateStore::StateStore(std::string path, Logger logger)
+StateStore::StateStore(std::string path, LogHook logger)
     : path_(std::move(path)), logger_(std::move(logger)) {
-  if (!logger_) logger_ = [](absl::string_view, absl::string_view) {};
+  if (!logger_) logger_ = [](LogLevel, absl::string_view) {};
 }
 
 absl::Status StateStore::CheckUsable() const {
@@ -40,7 +40,8 @@ std::optional<StateDocument> StateStore::Load(absl::string_view source_descripti
   if (!enabled()) return std::nullopt;
   absl::StatusOr<StateDocument> doc = LoadStateFile(path_);
   if (absl::IsNotFound(doc.status())) {
-    logger_("info", absl::StrCat("state file ", path_, " does not exist yet; starting fresh"));
+    logger_(LogLevel::kInfo,
+            absl::StrCat("state file ", path_, " does not exist yet; starting fresh"));
     return std::nullopt;
   }
   if (!doc.ok()) {
@@ -56,10 +57,10 @@ std::optional<StateDocument> StateStore::Load(absl::string_view source_descripti
 
 void StateStore::Discard(absl::string_view why) {
   absl::StatusOr<std::string> aside = MoveStateFileAside(path_);
-  logger_("warn", absl::StrCat("state file ", path_, " not used (", why, "); ",
-                               aside.ok() ? absl::StrCat("moved to ", *aside)
-                                          : std::string(aside.status().message()),
-                               "; starting as without one"));
+  logger_(LogLevel::kWarn, absl::StrCat("state file ", path_, " not used (", why, "); ",
+                                        aside.ok() ? absl::StrCat("moved to ", *aside)
+                                                   : std::string(aside.status().message()),
+                                        "; starting as without one"));
 }
 
 void StateStore::Attach(Source* source, Pipeline* pipeline) {
@@ -68,25 +69,54 @@ void StateStore::Attach(Source* source, Pipeline* pipeline) {
   pipeline_ = pipeline;
 }
 
-absl::Status StateStore::SaveLocked() {
-  if (!enabled() || source_ == nullptr || pipeline_ == nullptr) return absl::OkStatus();
+StateStore::Snapshot StateStore::TakeSnapshotLocked() {
+  Snapshot snapshot;
+  if (!enabled() || source_ == nullptr || pipeline_ == nullptr) return snapshot;
   StateDocument doc;
   doc.source = source_->Describe();
   doc.sections["position"] = absl::StrSplit(source_->CheckpointText(), '\n', absl::SkipEmpty());
   pipeline_->SaveState(&doc);
-  return SaveStateFile(path_, doc);
+  snapshot.number = ++snapshots_;
+  snapshot.text = FormatState(doc);
+  return snapshot;
+}
+
+absl::Status StateStore::Write(const Snapshot& snapshot) {
+  if (snapshot.number == 0) return absl::OkStatus();
+  std::lock_guard<std::mutex> lock(write_mutex_);
+  if (snapshot.number <= written_number_) return absl::OkStatus();  // a newer one is on disk
+  if (snapshot.text == written_text_) {
+    written_number_ = snapshot.number;
+    return absl::OkStatus();
+  }
+  absl::Status st = WriteFileAtomically(path_, snapshot.text, 0600);
+  if (!st.ok()) return st;
+  written_number_ = snapshot.number;
+  written_text_ = snapshot.text;
+  return absl::OkStatus();
 }
 
 absl::Status StateStore::Save() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return SaveLocked();
+  Snapshot snapshot;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    snapshot = TakeSnapshotLocked();
+  }
+  return Write(snapshot);
 }
 
 std::vector<prometheus::MetricFamily> SavingCollectable::Collect() const {
-  std::lock_guard<std::mutex> lock(store_->mutex());
-  absl::Status st = store_->SaveLocked();
-  (void)st;  // the ingest loop reports save failures; a scrape never fails for one
-  return registry_->Collect();
+  std::vector<prometheus::MetricFamily> families;
+  StateStore::Snapshot snapshot;
+  {
+    std::lock_guard<std::mutex> lock(store_->mutex());
+    families = registry_->Collect();
+    snapshot = store_->TakeSnapshotLocked();
+  }
+  // The answer leaves only once what it shows is on disk. A failed save is
+  // reported by the ingest loop's next periodic save; the scrape is served.
+  (void)store_->Write(snapshot);
+  return families;
 }
 
 }  // namespace pse

@@ -10,8 +10,12 @@
 //    collection (SavingCollectable), so no value Prometheus has seen is ever
 //    ahead of the saved state;
 //  - every few seconds while ingesting, and at shutdown.
-// Between a save and the next, ingest holds the lock only while it reads a
-// batch; a scrape waits at most for that batch.
+// A save takes a snapshot of the state under the lock (cheap: text in
+// memory) and writes it (fsync included) after releasing it, so ingest never
+// waits for the disk; a scrape's answer is sent only once the snapshot it
+// was collected with is on disk. Snapshots are numbered: an older one never
+// overwrites a newer one, and one equal to the last written is not written
+// again (an idle exporter does not touch the disk).
 //
 // At start, Load() returns the saved document when it is intact, of this
 // version and written for the same source (Source::Describe()); otherwise
@@ -23,6 +27,7 @@
 #ifndef PSE_EXPORTER_STATE_STORE_H_
 #define PSE_EXPORTER_STATE_STORE_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -32,6 +37,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "exporter/log_level.h"
 #include "exporter/pipeline.h"
 #include "exporter/source.h"
 #include "exporter/state_file.h"
@@ -42,10 +48,8 @@ namespace pse {
 
 class StateStore {
  public:
-  using Logger = std::function<void(absl::string_view level, absl::string_view msg)>;
-
   // An empty path disables saving and loading (Save() is then a no-op).
-  StateStore(std::string path, Logger logger);
+  StateStore(std::string path, LogHook logger);
 
   bool enabled() const { return !path_.empty(); }
   // InvalidArgument unless the state file can be kept at path(): its
@@ -59,21 +63,34 @@ class StateStore {
   // unusable (`why` is logged).
   void Discard(absl::string_view why);
 
-  // Binds the live source and pipeline; Save() reads them under mutex().
+  // Binds the live source and pipeline; snapshots read them under mutex().
   void Attach(Source* source, Pipeline* pipeline);
-  // Saves now. REQUIRES: mutex() is held by the caller.
-  absl::Status SaveLocked();
-  // Takes mutex() and saves.
+
+  struct Snapshot {
+    uint64_t number = 0;  // 0: nothing to write (disabled or not attached)
+    std::string text;
+  };
+  // The state now. REQUIRES: mutex() is held by the caller.
+  Snapshot TakeSnapshotLocked();
+  // Writes `snapshot` unless a newer or identical one was written already.
+  // Must not be called with mutex() held (it waits for the disk).
+  absl::Status Write(const Snapshot& snapshot);
+  // Takes mutex() for the snapshot, then writes it.
   absl::Status Save();
 
   std::mutex& mutex() { return mutex_; }
 
  private:
   std::string path_;
-  Logger logger_;
+  LogHook logger_;
   std::mutex mutex_;
   Source* source_ = nullptr;
   Pipeline* pipeline_ = nullptr;
+  uint64_t snapshots_ = 0;  // guarded by mutex_
+
+  std::mutex write_mutex_;  // after mutex_ if both are held; never the reverse
+  uint64_t written_number_ = 0;
+  std::string written_text_;
 };
 
 // The registry as HTTP collects it, with the state saved first under the

@@ -7,6 +7,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "parsers/mail_flow.h"
 #include "parsers/postfix_parser.h"
 #include "parsers/syslog_line.h"
 
@@ -27,6 +28,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       sink = sink + static_cast<int>(ev.type) + static_cast<int>(ev.reason);
       // Views must stay inside the line.
       for (absl::string_view v : {ev.master_service, ev.limit_service}) {
+        if (!v.empty() &&
+            (v.data() < line.data() || v.data() + v.size() > line.data() + line.size())) {
+          __builtin_trap();
+        }
+      }
+      pse::MailFlowEvent flow = pse::ParseMailFlow(record);
+      sink = sink + static_cast<int>(flow.kind) + static_cast<int>(flow.status);
+      for (absl::string_view v : {flow.relay, flow.protocol, flow.cipher, flow.secret_bits,
+                                  flow.algorithm_bits, flow.queue_id, flow.delays_text}) {
         if (!v.empty() &&
             (v.data() < line.data() || v.data() + v.size() > line.data() + line.size())) {
           __builtin_trap();

@@ -94,19 +94,19 @@ inline constexpr int kClientLimitCount = static_cast<int>(ClientLimit::kCount);
 absl::string_view ClientLimitLabel(ClientLimit l);
 
 enum class EventType : uint8_t {
-  kIgnored,         // not a daemon we read, or a recognised line of no interest
-  kUnrecognized,    // an smtpd line no parser understood (format drift)
-  kConnect,         // smtpd: connect from
-  kDisconnect,      // smtpd: disconnect from [stats]
-  kSessionAbort,    // smtpd: lost connection | timeout | too many errors after X from
-  kMessageQueued,   // smtpd: QUEUEID: client=...[, sasl_method=M]
-  kSaslFailed,      // smtpd: SASL M authentication failed: REASON
-  kSaslAborted,     // smtpd: SASL M authentication aborted
-  kSaslBackendNote, // smtpd: Cyrus "SASL authentication failure|problem:" or a
-                    //        backend connect warning (Dovecot socket, saslauthd)
-  kFatalNoSaslMechanisms,  // smtpd: fatal: no SASL authentication mechanisms
-  kFatal,           // smtpd: any other fatal:/panic: (the process exits)
-  kReject,          // smtpd: QUEUEID|NOQUEUE: reject: CMD from H[A]: CODE ...
+  kIgnored,                  // not a daemon we read, or a recognised line of no interest
+  kUnrecognized,             // an smtpd line no parser understood (format drift)
+  kConnect,                  // smtpd: connect from
+  kDisconnect,               // smtpd: disconnect from [stats]
+  kSessionAbort,             // smtpd: lost connection | timeout | too many errors after X from
+  kMessageQueued,            // smtpd: QUEUEID: client=...[, sasl_method=M]
+  kSaslFailed,               // smtpd: SASL M authentication failed: REASON
+  kSaslAborted,              // smtpd: SASL M authentication aborted
+  kSaslBackendNote,          // smtpd: Cyrus "SASL authentication failure|problem:" or a
+                             //        backend connect warning (Dovecot socket, saslauthd)
+  kFatalNoSaslMechanisms,    // smtpd: fatal: no SASL authentication mechanisms
+  kFatal,                    // smtpd: any other fatal:/panic: (the process exits)
+  kReject,                   // smtpd: QUEUEID|NOQUEUE: reject: CMD from H[A]: CODE ...
   kAnvilMaxConnectionCount,  // anvil: statistics: max connection count N for (...)
   kMasterProcessLimit,       // master: service "S" (...) has reached its process limit "N"
   kMasterChildExit,          // master: process .../smtpd pid N killed by signal|exit status
@@ -118,18 +118,18 @@ enum class AbortKind : uint8_t { kLostConnection, kTimeout, kTooManyErrors };
 
 struct PostfixEvent {
   EventType type = EventType::kIgnored;
-  SaslMethod method = SaslMethod::kUnknown;       // kSaslFailed/Aborted, kMessageQueued
-  bool has_sasl_method = false;                   // kMessageQueued: sasl_method= present
-  bool has_sasl_username = false;                 // kMessageQueued: sasl_username= present
-  FailureReason reason = FailureReason::kOther;   // kSaslFailed, kSaslBackendNote
-  bool backend_connect_error = false;             // kSaslBackendNote: backend unreachable
-  bool has_auth_stats = false;                    // kDisconnect: auth=S[/T] present
-  uint32_t auth_success = 0;                      // kDisconnect
-  uint32_t auth_total = 0;                        // kDisconnect
+  SaslMethod method = SaslMethod::kUnknown;           // kSaslFailed/Aborted, kMessageQueued
+  bool has_sasl_method = false;                       // kMessageQueued: sasl_method= present
+  bool has_sasl_username = false;                     // kMessageQueued: sasl_username= present
+  FailureReason reason = FailureReason::kOther;       // kSaslFailed, kSaslBackendNote
+  bool backend_connect_error = false;                 // kSaslBackendNote: backend unreachable
+  bool has_auth_stats = false;                        // kDisconnect: auth=S[/T] present
+  uint32_t auth_success = 0;                          // kDisconnect
+  uint32_t auth_total = 0;                            // kDisconnect
   AbortKind abort_kind = AbortKind::kLostConnection;  // kSessionAbort
-  SmtpStage stage = SmtpStage::kOther;            // kSessionAbort
-  uint16_t reply_code = 0;                        // kReject: 3-digit SMTP code
-  bool relay_denied = false;                      // kReject: "<rcpt>: Relay access denied"
+  SmtpStage stage = SmtpStage::kOther;                // kSessionAbort
+  uint16_t reply_code = 0;                            // kReject: 3-digit SMTP code
+  bool relay_denied = false;                          // kReject: "<rcpt>: Relay access denied"
   ClientLimit client_limit = ClientLimit::kConnectionCount;  // kClientLimitExceeded
   // anvil count, master process limit, master child pid, client limit count
   int64_t number = 0;
@@ -142,6 +142,12 @@ struct PostfixEvent {
   // authentication is logged once per recipient of the message.
   absl::string_view queue_id;
   bool in_delivery_status = false;
+  // kSaslFailed, kSaslAborted, kDisconnect: the client address as logged
+  // between brackets ("192.0.2.7", "2001:db8::1", "unknown").
+  absl::string_view client_addr;
+  // kSaslFailed: the name after ", sasl_username=" (Postfix >= 3.9); ""
+  // when absent or "(unavailable)". Chosen by the client: never a label.
+  absl::string_view sasl_username;
 };
 
 }  // namespace pse

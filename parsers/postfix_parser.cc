@@ -165,6 +165,20 @@ void ParseDisconnectStats(absl::string_view s, PostfixEvent* ev) {
   }
 }
 
+// The address inside "name[address]" (ParseClientPrefix's match).
+absl::string_view ClientAddressOf(absl::string_view client) {
+  const size_t open = client.find('[');
+  const size_t close = client.find(']', open);
+  if (open == absl::string_view::npos || close == absl::string_view::npos) return {};
+  return client.substr(open + 1, close - open - 1);
+}
+
+// What follows ", sasl_username=": the rest of the line, since the name
+// may contain anything; "(unavailable)" is no name.
+absl::string_view SaslUsernameOf(absl::string_view suffix) {
+  return suffix == "(unavailable)" ? absl::string_view() : suffix;
+}
+
 // "SASL M authentication failed[: REASON[, sasl_username=U]]" or
 // "SASL M authentication aborted", after "warning: CLIENT: ".
 bool ParseSaslAttempt(absl::string_view s, const ReasonRules* rules, PostfixEvent* ev) {
@@ -178,9 +192,14 @@ bool ParseSaslAttempt(absl::string_view s, const ReasonRules* rules, PostfixEven
     if (ConsumePrefix(&s, ":")) {
       reason = absl::StripLeadingAsciiWhitespace(s);
       size_t user = reason.find(", sasl_username=");
-      if (user != absl::string_view::npos) reason = reason.substr(0, user);
+      if (user != absl::string_view::npos) {
+        ev->sasl_username = SaslUsernameOf(reason.substr(user + 16));
+        reason = reason.substr(0, user);
+      }
     } else if (!s.empty() && !absl::StartsWith(s, ", sasl_username=")) {
       return false;
+    } else if (!s.empty()) {
+      ev->sasl_username = SaslUsernameOf(s.substr(16));
     }
     ev->reason = ClassifyFailedReasonWithRules(reason, rules);
     return true;
@@ -190,6 +209,7 @@ bool ParseSaslAttempt(absl::string_view s, const ReasonRules* rules, PostfixEven
     ev->type = EventType::kSaslAborted;
     ev->method = ParseSaslMethod(mech);
     ev->reason = FailureReason::kAborted;
+    if (absl::StartsWith(s, ", sasl_username=")) ev->sasl_username = SaslUsernameOf(s.substr(16));
     return true;
   }
   return false;
@@ -262,7 +282,9 @@ void ParseSmtpdWarning(absl::string_view s, const ReasonRules* rules, PostfixEve
   if (client == 0) return;
   absl::string_view rest = s.substr(client);
   if (!ConsumePrefix(&rest, ": ")) return;
-  if (absl::StartsWith(rest, "SASL ")) ParseSaslAttempt(rest, rules, ev);
+  if (absl::StartsWith(rest, "SASL ") && ParseSaslAttempt(rest, rules, ev)) {
+    ev->client_addr = ClientAddressOf(s.substr(0, client));
+  }
 }
 
 // smtpd lines that are understood and of no interest to these metrics.
@@ -303,6 +325,7 @@ void ParseSmtpdLine(absl::string_view msg, const ReasonRules* rules, PostfixEven
     size_t client = ParseClientPrefix(s);
     if (client == 0) return;
     ev->type = EventType::kDisconnect;
+    ev->client_addr = ClientAddressOf(s.substr(0, client));
     ParseDisconnectStats(s.substr(client), ev);
     return;
   }
@@ -312,7 +335,7 @@ void ParseSmtpdLine(absl::string_view msg, const ReasonRules* rules, PostfixEven
   }
   if (ConsumePrefix(&s, "fatal: ")) {
     ev->type = s == "no SASL authentication mechanisms" ? EventType::kFatalNoSaslMechanisms
-                                                         : EventType::kFatal;
+                                                        : EventType::kFatal;
     return;
   }
   if (absl::StartsWith(s, "panic: ")) {

@@ -1,0 +1,104 @@
+#include "exporter/triage/client_prefix.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace pse {
+namespace triage {
+namespace {
+
+constexpr uint8_t kV4MappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+}  // namespace
+
+namespace {
+
+// Dotted-quad IPv4, the common case, without a copy. False for anything
+// else (inet_pton then decides).
+bool ParseDottedQuad(absl::string_view text, uint8_t* out4) {
+  size_t i = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (i >= text.size() || text[i] != '.') return false;
+      ++i;
+    }
+    int value = 0, digits = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && digits < 3) {
+      value = value * 10 + (text[i] - '0');
+      ++i;
+      ++digits;
+    }
+    if (digits == 0 || value > 255 || (digits > 1 && text[i - digits] == '0')) return false;
+    out4[part] = static_cast<uint8_t>(value);
+  }
+  return i == text.size();
+}
+
+}  // namespace
+
+bool ParseIpAddress(absl::string_view text, IpAddress* out) {
+  *out = IpAddress();
+  if (ParseDottedQuad(text, out->bytes.data() + 12)) return true;
+  // inet_pton wants a NUL-terminated string; the longest address text
+  // (IPv4-mapped IPv6) is 45 bytes. A zone ("%eth0") is not part of it.
+  const size_t zone = text.find('%');
+  if (zone != absl::string_view::npos) text = text.substr(0, zone);
+  char buf[64];
+  if (text.empty() || text.size() >= sizeof(buf)) return false;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  *out = IpAddress();
+  if (text.find(':') == absl::string_view::npos) {
+    if (inet_pton(AF_INET, buf, out->bytes.data() + 12) != 1) return false;
+    return true;
+  }
+  if (inet_pton(AF_INET6, buf, out->bytes.data()) != 1) return false;
+  out->v6 = std::memcmp(out->bytes.data(), kV4MappedPrefix, 12) != 0;
+  if (!out->v6) std::memset(out->bytes.data(), 0, 12);
+  return true;
+}
+
+NetPrefix ToPrefix(const IpAddress& addr, int v4_bits, int v6_bits) {
+  NetPrefix p;
+  p.v6 = addr.v6;
+  p.bits = static_cast<uint8_t>(addr.v6 ? v6_bits : v4_bits);
+  p.bytes = addr.bytes;
+  // Bit position in the 16 bytes where the host part starts.
+  int keep = addr.v6 ? p.bits : 96 + p.bits;
+  for (int i = 0; i < 16; ++i) {
+    const int byte_start = i * 8;
+    if (keep >= byte_start + 8) continue;
+    const int mine = keep > byte_start ? keep - byte_start : 0;
+    p.bytes[i] &= static_cast<uint8_t>(mine == 0 ? 0 : 0xff << (8 - mine));
+  }
+  return p;
+}
+
+std::string PrefixString(const NetPrefix& p) {
+  char buf[INET6_ADDRSTRLEN];
+  if (p.v6) {
+    inet_ntop(AF_INET6, p.bytes.data(), buf, sizeof(buf));
+  } else {
+    inet_ntop(AF_INET, p.bytes.data() + 12, buf, sizeof(buf));
+  }
+  return absl::StrCat(buf, "/", p.bits);
+}
+
+bool ParsePrefixString(absl::string_view text, NetPrefix* out) {
+  const size_t slash = text.rfind('/');
+  int bits;
+  IpAddress addr;
+  if (slash == absl::string_view::npos || !absl::SimpleAtoi(text.substr(slash + 1), &bits) ||
+      !ParseIpAddress(text.substr(0, slash), &addr) || bits < 0 || bits > (addr.v6 ? 128 : 32)) {
+    return false;
+  }
+  *out = ToPrefix(addr, bits, bits);
+  return *out == NetPrefix{addr.bytes, static_cast<uint8_t>(bits), addr.v6};
+}
+
+}  // namespace triage
+}  // namespace pse

@@ -1,0 +1,71 @@
+#include "exporter/triage/client_prefix.h"
+
+#include "gtest/gtest.h"
+
+namespace pse {
+namespace triage {
+namespace {
+
+std::string Prefix(absl::string_view text, int v4 = 24, int v6 = 64) {
+  IpAddress a;
+  if (!ParseIpAddress(text, &a)) return "invalid";
+  return PrefixString(ToPrefix(a, v4, v6));
+}
+
+TEST(ClientPrefix, Table) {
+  struct Case {
+    const char* addr;
+    int v4, v6;
+    const char* want;
+  } cases[] = {
+      {"192.0.2.7", 24, 64, "192.0.2.0/24"},
+      {"192.0.2.255", 16, 64, "192.0.0.0/16"},
+      {"203.0.113.77", 32, 64, "203.0.113.77/32"},
+      {"203.0.113.77", 0, 64, "0.0.0.0/0"},
+      {"198.51.100.200", 25, 64, "198.51.100.128/25"},
+      {"2001:db8:1:2:3:4:5:6", 24, 64, "2001:db8:1:2::/64"},
+      {"2001:db8:1:2:3:4:5:6", 24, 48, "2001:db8:1::/48"},
+      {"2001:db8:1:2:3:4:5:6", 24, 56, "2001:db8:1::/56"},
+      {"2001:db8:1:2ff::", 24, 60, "2001:db8:1:2f0::/60"},
+      {"::ffff:192.0.2.7", 24, 64, "192.0.2.0/24"},  // IPv4-mapped counts as IPv4
+      {"fe80::1%eth0", 24, 64, "fe80::/64"},
+      {"unknown", 24, 64, "invalid"},
+      {"", 24, 64, "invalid"},
+      {"192.0.2", 24, 64, "invalid"},
+      {"2001:db8::g", 24, 64, "invalid"},
+      {"256.1.1.1", 24, 64, "invalid"},
+      {"1.2.3.4.5", 24, 64, "invalid"},
+      {"192.168.001.1", 24, 64, "invalid"},
+      {"1.2.3.", 24, 64, "invalid"},
+      {"0.0.0.0", 24, 64, "0.0.0.0/24"},
+      {"255.255.255.255", 32, 64, "255.255.255.255/32"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Prefix(c.addr, c.v4, c.v6), c.want) << c.addr;
+  }
+}
+
+TEST(ClientPrefix, SameNetworkSamePrefix) {
+  IpAddress a, b;
+  ASSERT_TRUE(ParseIpAddress("192.0.2.1", &a));
+  ASSERT_TRUE(ParseIpAddress("192.0.2.254", &b));
+  EXPECT_EQ(ToPrefix(a, 24, 64), ToPrefix(b, 24, 64));
+  ASSERT_TRUE(ParseIpAddress("192.0.3.1", &b));
+  EXPECT_NE(ToPrefix(a, 24, 64), ToPrefix(b, 24, 64));
+}
+
+TEST(ClientPrefix, StringRoundTrip) {
+  for (const char* s : {"192.0.2.0/24", "2001:db8:1:2::/64", "0.0.0.0/0", "10.1.2.3/32"}) {
+    NetPrefix p;
+    ASSERT_TRUE(ParsePrefixString(s, &p)) << s;
+    EXPECT_EQ(PrefixString(p), s);
+  }
+  NetPrefix p;
+  EXPECT_FALSE(ParsePrefixString("192.0.2.1/24", &p));  // host bits set
+  EXPECT_FALSE(ParsePrefixString("192.0.2.0/33", &p));
+  EXPECT_FALSE(ParsePrefixString("other", &p));
+}
+
+}  // namespace
+}  // namespace triage
+}  // namespace pse

@@ -1,0 +1,246 @@
+#include "exporter/triage/distinct_window.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "absl/numeric/bits.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace pse {
+namespace triage {
+namespace {
+
+// Ertl's sigma and tau series (see the paper, Algorithm 6).
+double Sigma(double x) {
+  if (x == 1.0) return std::numeric_limits<double>::infinity();
+  double y = 1.0, z = x, prev;
+  do {
+    x *= x;
+    prev = z;
+    z += x * y;
+    y += y;
+  } while (z != prev);
+  return z;
+}
+
+double Tau(double x) {
+  if (x == 0.0 || x == 1.0) return 0.0;
+  double y = 1.0, z = 1.0 - x, prev;
+  do {
+    x = std::sqrt(x);
+    prev = z;
+    y *= 0.5;
+    z -= (1.0 - x) * (1.0 - x) * y;
+  } while (z != prev);
+  return z / 3.0;
+}
+
+// A register value as one printable character in the state file.
+char RegisterChar(uint8_t v) { return static_cast<char>('0' + v); }
+
+}  // namespace
+
+uint64_t HashBytes(absl::string_view bytes) {
+  // Eight bytes at a time (read as little-endian, so the value is the same
+  // on every host), each word multiplied in; the finaliser (MurmurHash3's
+  // fmix64 constants) mixes the high bits HyperLogLog indexes by. It runs
+  // for every failure, so it must be cheap more than strong: the input is
+  // not secret and collisions only cost accuracy.
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  size_t n = bytes.size();
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
+  auto mix = [&h](uint64_t w) {
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+  };
+  while (n >= 8) {
+    uint64_t w = 0;
+    for (int i = 7; i >= 0; --i) w = (w << 8) | p[i];
+    mix(w);
+    p += 8;
+    n -= 8;
+  }
+  if (n > 0) {
+    uint64_t w = 0;
+    for (size_t i = n; i-- > 0;) w = (w << 8) | p[i];
+    mix(w);
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+double EstimateFromHistogram(const std::vector<uint32_t>& hist, int precision) {
+  const double m = static_cast<double>(uint64_t{1} << precision);
+  const int q = 64 - precision;
+  if (hist[0] == m) return 0.0;
+  double z = m * Tau(1.0 - hist[q + 1] / m);
+  for (int k = q; k >= 1; --k) {
+    z += hist[k];
+    z *= 0.5;
+  }
+  z += m * Sigma(hist[0] / m);
+  return (0.5 / std::log(2.0)) * m * m / z;
+}
+
+DistinctWindow::DistinctWindow(const Options& options)
+    : options_(options),
+      bucket_us_(std::max<int64_t>(1, options.window_us / std::max(1, options.buckets))),
+      registers_(size_t{1} << options.precision),
+      slices_(std::max(1, options.buckets) + 1),
+      hist_(64 - options.precision + 2, 0) {
+  hist_[0] = static_cast<uint32_t>(registers_);
+}
+
+bool DistinctWindow::Add(uint64_t hash, int64_t now_us) {
+  bool changed = Advance(now_us);
+  Slice& s = slices_[epoch_ % slices_.size()];
+  if (s.epoch != epoch_) {
+    s.epoch = epoch_;
+    s.registers.assign(registers_, 0);
+  }
+  if (max_.empty()) max_.assign(registers_, 0);
+  const int p = options_.precision;
+  const size_t index = hash >> (64 - p);
+  const uint64_t rest = hash << p;
+  const uint8_t rank = static_cast<uint8_t>(rest == 0 ? 64 - p + 1 : absl::countl_zero(rest) + 1);
+  if (rank <= s.registers[index]) return changed;
+  s.registers[index] = rank;
+  if (rank <= max_[index]) return changed;
+  --hist_[max_[index]];
+  ++hist_[rank];
+  max_[index] = rank;
+  return true;
+}
+
+bool DistinctWindow::Advance(int64_t now_us) {
+  const int64_t e = EpochOf(now_us);
+  if (e <= epoch_) return false;
+  epoch_ = e;
+  // The current slice plus the (buckets - 1) before it: slices_ has one
+  // more, so the slice being replaced is always an expired one.
+  bool expired = false;
+  for (Slice& s : slices_) {
+    if (s.epoch >= 0 && s.epoch <= epoch_ - options_.buckets) {
+      s.epoch = -1;
+      // Memory goes back when the attack is over.
+      std::vector<uint8_t>().swap(s.registers);
+      expired = true;
+    }
+  }
+  if (expired) Rebuild();
+  return expired;
+}
+
+void DistinctWindow::Rebuild() {
+  std::fill(hist_.begin(), hist_.end(), 0);
+  bool any = false;
+  for (const Slice& s : slices_) any = any || s.epoch >= 0;
+  if (!any) {
+    std::vector<uint8_t>().swap(max_);
+    hist_[0] = static_cast<uint32_t>(registers_);
+    return;
+  }
+  max_.assign(registers_, 0);
+  for (const Slice& s : slices_) {
+    if (s.epoch < 0) continue;
+    for (size_t i = 0; i < registers_; ++i) max_[i] = std::max(max_[i], s.registers[i]);
+  }
+  for (uint8_t v : max_) ++hist_[v];
+}
+
+double DistinctWindow::Estimate() const { return EstimateFromHistogram(hist_, options_.precision); }
+
+size_t DistinctWindow::MemoryBytes() const {
+  size_t n = max_.capacity();
+  for (const Slice& s : slices_) n += s.registers.capacity();
+  return n;
+}
+
+// Tokens: "cfg:P:BUCKET_US:BUCKETS", then per live slice "EPOCH:d<one char
+// per register>" (dense) or "EPOCH:s<index>.<value>,..." (sparse, shorter
+// while few registers are set).
+std::vector<std::string> DistinctWindow::Save() const {
+  std::vector<std::string> out;
+  out.push_back(absl::StrCat("cfg:", options_.precision, ":", bucket_us_, ":", options_.buckets));
+  for (const Slice& s : slices_) {
+    if (s.epoch < 0) continue;
+    size_t set = 0;
+    for (uint8_t v : s.registers) set += v != 0;
+    std::string t = absl::StrCat(s.epoch, ":");
+    if (set * 8 < registers_) {
+      t += 's';
+      bool first = true;
+      for (size_t i = 0; i < registers_; ++i) {
+        if (s.registers[i] == 0) continue;
+        absl::StrAppend(&t, first ? "" : ",", i, ".", s.registers[i]);
+        first = false;
+      }
+    } else {
+      t += 'd';
+      for (uint8_t v : s.registers) t += RegisterChar(v);
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+bool DistinctWindow::Restore(const std::vector<std::string>& tokens) {
+  if (tokens.empty()) return false;
+  const bool same_options =
+      tokens[0] == absl::StrCat("cfg:", options_.precision, ":", bucket_us_, ":", options_.buckets);
+  if (!absl::StartsWith(tokens[0], "cfg:")) return false;
+  const uint8_t max_rank = static_cast<uint8_t>(64 - options_.precision + 1);
+  int64_t newest = 0;
+  for (size_t k = 1; k < tokens.size(); ++k) {
+    absl::string_view t = tokens[k];
+    const size_t colon = t.find(':');
+    int64_t epoch;
+    if (colon == absl::string_view::npos || colon + 1 >= t.size() ||
+        !absl::SimpleAtoi(t.substr(0, colon), &epoch) || epoch < 0) {
+      return false;
+    }
+    if (!same_options) continue;
+    Slice& s = slices_[epoch % slices_.size()];
+    if (s.epoch >= 0) return false;  // two slices for one place
+    s.epoch = epoch;
+    s.registers.assign(registers_, 0);
+    absl::string_view body = t.substr(colon + 2);
+    if (t[colon + 1] == 'd') {
+      if (body.size() != registers_) return false;
+      for (size_t i = 0; i < registers_; ++i) {
+        const int v = body[i] - '0';
+        if (v < 0 || v > max_rank) return false;
+        s.registers[i] = static_cast<uint8_t>(v);
+      }
+    } else if (t[colon + 1] == 's') {
+      for (absl::string_view pair : absl::StrSplit(body, ',', absl::SkipEmpty())) {
+        const size_t dot = pair.find('.');
+        size_t i;
+        int v;
+        if (dot == absl::string_view::npos || !absl::SimpleAtoi(pair.substr(0, dot), &i) ||
+            !absl::SimpleAtoi(pair.substr(dot + 1), &v) || i >= registers_ || v < 0 ||
+            v > max_rank) {
+          return false;
+        }
+        s.registers[i] = static_cast<uint8_t>(v);
+      }
+    } else {
+      return false;
+    }
+    newest = std::max(newest, epoch);
+  }
+  epoch_ = std::max(epoch_, newest);
+  Rebuild();
+  return true;
+}
+
+}  // namespace triage
+}  // namespace pse

@@ -1,0 +1,96 @@
+#include "exporter/triage/distinct_window.h"
+
+#include <cmath>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace pse {
+namespace triage {
+namespace {
+
+constexpr int64_t kSecond = 1000000;
+constexpr int64_t kT0 = 1700000000 * kSecond;
+
+uint64_t H(int i) { return HashBytes(absl::StrCat("value-", i)); }
+
+TEST(DistinctWindow, EmptyIsZero) {
+  DistinctWindow w({});
+  EXPECT_EQ(w.Estimate(), 0.0);
+  EXPECT_EQ(w.MemoryBytes(), 0u);  // nothing allocated until a value comes
+}
+
+TEST(DistinctWindow, SmallCountsAreNearExact) {
+  DistinctWindow w({});
+  for (int i = 0; i < 100; ++i) w.Add(H(i), kT0);
+  for (int i = 0; i < 100; ++i) w.Add(H(i), kT0 + kSecond);  // repeats
+  EXPECT_NEAR(w.Estimate(), 100.0, 2.0);
+}
+
+TEST(DistinctWindow, WithinTwoPercentAtOneMillion) {
+  DistinctWindow w({});
+  for (int i = 0; i < 1000000; ++i) w.Add(H(i), kT0 + i * 1000);  // 1000 s
+  EXPECT_NEAR(w.Estimate(), 1e6, 2e4);
+}
+
+TEST(DistinctWindow, ValuesLeaveAfterTheWindow) {
+  DistinctWindow::Options o;
+  o.window_us = 3600 * kSecond;
+  DistinctWindow w(o);
+  for (int i = 0; i < 1000; ++i) w.Add(H(i), kT0);
+  for (int i = 1000; i < 1500; ++i) w.Add(H(i), kT0 + 1800 * kSecond);
+  w.Advance(kT0 + 3000 * kSecond);
+  EXPECT_NEAR(w.Estimate(), 1500.0, 45.0);
+  w.Advance(kT0 + 3601 * kSecond);  // the first thousand are out
+  EXPECT_NEAR(w.Estimate(), 500.0, 15.0);
+  w.Advance(kT0 + 7200 * kSecond);
+  EXPECT_EQ(w.Estimate(), 0.0);
+  EXPECT_EQ(w.MemoryBytes(), 0u);
+}
+
+TEST(DistinctWindow, MemoryIsBounded) {
+  DistinctWindow w({});
+  // Three windows' worth of 2-minute slices, each with values in it.
+  for (int slice = 0; slice < 90; ++slice) {
+    for (int i = 0; i < 2000; ++i) w.Add(H(slice * 2000 + i), kT0 + slice * 120 * kSecond);
+  }
+  // 31 slices of 16 KiB at most, whatever the time span.
+  EXPECT_LE(w.MemoryBytes(), 31u * 16384u);
+}
+
+TEST(DistinctWindow, SaveRestoreRoundTrip) {
+  DistinctWindow a({});
+  for (int i = 0; i < 50; ++i) a.Add(H(i), kT0);                              // sparse slice
+  for (int i = 0; i < 20000; ++i) a.Add(H(100000 + i), kT0 + 600 * kSecond);  // dense
+  DistinctWindow b({});
+  ASSERT_TRUE(b.Restore(a.Save()));
+  EXPECT_DOUBLE_EQ(b.Estimate(), a.Estimate());
+  // Expiry continues after the restore.
+  a.Advance(kT0 + 3601 * kSecond);
+  b.Advance(kT0 + 3601 * kSecond);
+  EXPECT_DOUBLE_EQ(b.Estimate(), a.Estimate());
+  EXPECT_LT(b.Estimate(), 20500);
+}
+
+TEST(DistinctWindow, RestoreWithOtherOptionsStartsEmpty) {
+  DistinctWindow a({});
+  for (int i = 0; i < 50; ++i) a.Add(H(i), kT0);
+  DistinctWindow::Options o;
+  o.precision = 12;
+  DistinctWindow b(o);
+  ASSERT_TRUE(b.Restore(a.Save()));
+  EXPECT_EQ(b.Estimate(), 0.0);
+}
+
+TEST(DistinctWindow, RestoreRejectsGarbage) {
+  DistinctWindow b({});
+  EXPECT_FALSE(b.Restore({}));
+  EXPECT_FALSE(b.Restore({"cfg:14:120000000:30", "12:x"}));
+  EXPECT_FALSE(b.Restore({"cfg:14:120000000:30", "12:s99999999.3"}));
+  EXPECT_FALSE(b.Restore({"cfg:14:120000000:30", "12:dabc"}));
+}
+
+}  // namespace
+}  // namespace triage
+}  // namespace pse

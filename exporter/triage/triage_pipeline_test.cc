@@ -1,0 +1,101 @@
+// Triage fed by whole log lines: every failure SessionState counts (logged
+// or derived from auth=S/T) reaches it once, with its client and user name.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "testing/pipeline_harness.h"
+
+namespace pse {
+namespace {
+
+using test::PipelineHarness;
+
+constexpr char kByClient[] = "postfix_smtpd_sasl_failures_by_client_total";
+constexpr char kFailures[] = "postfix_smtpd_sasl_authentication_failures_total";
+
+// Sum of every sample of `family`, read from the exposition text.
+double SumOf(PipelineHarness& h, const std::string& family) {
+  double sum = 0;
+  const std::string text = h.Exposition();
+  const std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
+  for (absl::string_view line : lines) {
+    if (!absl::StartsWith(line, family + "{")) continue;
+    double v = 0;
+    EXPECT_TRUE(absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) << line;
+    sum += v;
+  }
+  return sum;
+}
+
+void Session(PipelineHarness& h, int sec, long pid, const std::string& client,
+             const std::string& middle, const std::string& auth) {
+  h.Feed(PipelineHarness::Line(sec, "postfix/submission/smtpd", pid, "connect from " + client));
+  if (!middle.empty()) h.Feed(PipelineHarness::Line(sec, "postfix/submission/smtpd", pid, middle));
+  h.Feed(PipelineHarness::Line(
+      sec + 1, "postfix/submission/smtpd", pid,
+      "disconnect from " + client + " ehlo=1 auth=" + auth + " quit=1 commands=2/3"));
+}
+
+TEST(TriagePipeline, DerivedAndLoggedFailuresEachCountedOnce) {
+  PipelineHarness h;
+  // Logged failure (3.9 form, with a user name), then derived ones only.
+  Session(h, 0, 100, "unknown[192.0.2.7]",
+          "warning: unknown[192.0.2.7]: SASL LOGIN authentication failed: (reason unavailable), "
+          "sasl_username=alice",
+          "0/3");
+  for (int i = 0; i < 6; ++i) {
+    Session(h, 10 + i * 2, 200 + i, absl::StrCat("unknown[192.0.2.", 20 + i, "]"), "", "0/1");
+  }
+  h.pipeline()->SyncSourceStats(SourceStats{}, absl::Now());  // as the ingest loop does
+  EXPECT_EQ(SumOf(h, kFailures), 9);
+  EXPECT_EQ(SumOf(h, kByClient), 9);
+  // 192.0.2.0/24 earned a series on its fifth failure.
+  EXPECT_EQ(h.Value(kByClient, {{"client", "192.0.2.0/24"}}), 5);
+  EXPECT_EQ(h.Value(kByClient, {{"client", "other"}}), 4);
+  EXPECT_EQ(h.Value("postfix_smtpd_sasl_failing_clients"), 7);
+  EXPECT_EQ(h.Value("postfix_smtpd_sasl_failing_usernames"), 1);
+}
+
+TEST(TriagePipeline, SuccessesAreNotFailures) {
+  PipelineHarness h;
+  Session(h, 0, 100, "h[198.51.100.1]", "", "1");
+  EXPECT_EQ(h.Value(kByClient, {{"client", "other"}}), 0);
+  EXPECT_EQ(h.Value("postfix_smtpd_sasl_failing_clients"), 0);
+}
+
+TEST(TriagePipeline, StateFileKeepsTriage) {
+  PipelineHarness a;
+  for (int i = 0; i < 8; ++i) {
+    Session(a, i * 2, 300 + i, "unknown[2001:db8:5:6::9]",
+            absl::StrCat("warning: unknown[2001:db8:5:6::9]: SASL PLAIN authentication failed: "
+                         "x, sasl_username=u",
+                         i),
+            "0/1");
+  }
+  a.pipeline()->SyncSourceStats(SourceStats{}, absl::Now());
+  StateDocument doc;
+  a.pipeline()->SaveState(&doc);
+  ASSERT_TRUE(doc.sections.count("triage"));
+  PipelineHarness b;
+  ASSERT_TRUE(b.pipeline()->RestoreState(doc).ok());
+  for (const char* name :
+       {"postfix_smtpd_sasl_failing_clients", "postfix_smtpd_sasl_failing_usernames"}) {
+    EXPECT_EQ(b.Value(name), a.Value(name)) << name;
+  }
+  EXPECT_EQ(b.Value(kByClient, {{"client", "2001:db8:5:6::/64"}}), 4);
+  EXPECT_EQ(b.Value(kByClient, {{"client", "other"}}), 4);
+  EXPECT_EQ(b.Value("postfix_smtpd_sasl_failing_usernames"), 8);
+  // A state file from before triage existed restores with zeros.
+  doc.sections.erase("triage");
+  PipelineHarness c;
+  ASSERT_TRUE(c.pipeline()->RestoreState(doc).ok());
+  EXPECT_EQ(c.Value(kByClient, {{"client", "other"}}), 0);
+}
+
+}  // namespace
+}  // namespace pse
