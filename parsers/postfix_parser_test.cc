@@ -85,7 +85,9 @@ TEST(Smtpd, SessionAborts) {
       {"lost connection after WEIRD from h[::1]", AbortKind::kLostConnection, SmtpStage::kOther},
   };
   for (const Case& c : cases) {
-    PostfixEvent e = Parse(Smtpd(c.msg));
+    // The event's views point into the line: keep it alive while they are read.
+    const std::string line = Smtpd(c.msg);
+    PostfixEvent e = Parse(line);
     EXPECT_EQ(e.type, E::kSessionAbort) << c.msg;
     EXPECT_EQ(e.abort_kind, c.kind) << c.msg;
     EXPECT_EQ(e.stage, c.stage) << c.msg;
@@ -130,7 +132,9 @@ TEST(Smtpd, SaslFailedBothForms) {
        M::kScramSha256, R::kProtocolError},
   };
   for (const Case& c : cases) {
-    PostfixEvent e = Parse(Smtpd(c.msg));
+    // The event's views point into the line: keep it alive while they are read.
+    const std::string line = Smtpd(c.msg);
+    PostfixEvent e = Parse(line);
     EXPECT_EQ(e.type, E::kSaslFailed) << c.msg;
     EXPECT_EQ(e.method, c.method) << c.msg;
     EXPECT_EQ(e.reason, c.reason) << c.msg;
@@ -297,7 +301,9 @@ TEST(Smtpd, ClientLimitWarnings) {
        ClientLimit::kAuthRate, 11, "submission"},
   };
   for (const Case& c : cases) {
-    PostfixEvent e = Parse(Smtpd(c.msg));
+    // The event's views point into the line: keep it alive while they are read.
+    const std::string line = Smtpd(c.msg);
+    PostfixEvent e = Parse(line);
     EXPECT_EQ(e.type, E::kClientLimitExceeded) << c.msg;
     EXPECT_EQ(e.client_limit, c.limit) << c.msg;
     EXPECT_EQ(e.number, c.n) << c.msg;
@@ -451,7 +457,9 @@ TEST(Smtpd, FailureClientAndUsername) {
        "198.51.100.3", ""},
   };
   for (const Case& c : cases) {
-    PostfixEvent e = Parse(Smtpd(c.msg));
+    // The event's views point into the line: keep it alive while they are read.
+    const std::string line = Smtpd(c.msg);
+    PostfixEvent e = Parse(line);
     EXPECT_EQ(e.type, c.type) << c.msg;
     EXPECT_EQ(e.client_addr, c.addr) << c.msg;
     EXPECT_EQ(e.sasl_username, c.user) << c.msg;
