@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 #include <systemd/sd-journal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -12,6 +14,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "exporter/util/fs_util.h"
 #include "parsers/log_record.h"
@@ -60,6 +64,17 @@ int GetField(sd_journal* j, absl::string_view field, absl::string_view* value) {
   return 0;
 }
 
+// Whether the current entry has the boot ID and monotonic time (hex) that
+// `cursor` ("s=..;i=..;b=..;m=..;t=..;x=..") names.
+bool SameBootAndMonotonic(sd_journal* j, absl::string_view cursor) {
+  uint64_t mono = 0;
+  sd_id128_t boot;
+  if (sd_journal_get_monotonic_usec(j, &mono, &boot) < 0) return false;
+  char boot_text[SD_ID128_STRING_MAX];
+  return absl::StrContains(cursor, absl::StrCat(";b=", sd_id128_to_string(boot, boot_text),
+                                                ";m=", absl::Hex(mono), ";"));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<JournalSource>> JournalSource::Create(
@@ -93,6 +108,7 @@ absl::StatusOr<std::unique_ptr<JournalSource>> JournalSource::Create(
   }
   if (!options.resume_cursor.empty()) {
     source->resume_cursor_ = std::string(absl::StripAsciiWhitespace(options.resume_cursor));
+    source->SplitTieLines();
   } else if (!options.cursor_file.empty()) {
     absl::Status s = source->ReadCursorFile();
     if (!s.ok()) return s;
@@ -141,7 +157,19 @@ absl::Status JournalSource::ReadCursorFile() {
         absl::StrCat("cannot read journal cursor file ", text.status().message()));
   }
   resume_cursor_ = std::string(absl::StripAsciiWhitespace(*text));
+  SplitTieLines();
   return absl::OkStatus();
+}
+
+void JournalSource::SplitTieLines() {
+  std::vector<absl::string_view> lines =
+      absl::StrSplit(resume_cursor_, '\n', absl::SkipWhitespace());
+  resume_ties_.clear();
+  for (size_t i = 1; i < lines.size() && resume_ties_.size() < kMaxTieGroup; ++i) {
+    absl::string_view line = absl::StripAsciiWhitespace(lines[i]);
+    if (absl::ConsumePrefix(&line, kTiePrefix)) resume_ties_.emplace_back(line);
+  }
+  if (lines.size() > 1) resume_cursor_ = std::string(absl::StripAsciiWhitespace(lines[0]));
 }
 
 JournalSource::JournalSource(const JournalSourceOptions& options, std::vector<std::string> matches)
@@ -160,6 +188,12 @@ void JournalSource::Close() {
   }
   pending_ = false;
   stats_.up = false;
+  // A reopened journal resumes after last_cursor_ with the group read so far.
+  if (tie_valid_) resume_ties_ = tie_overflow_ ? std::vector<std::string>() : tie_cursors_;
+  tie_valid_ = false;
+  tie_overflow_ = false;
+  tie_cursors_.clear();
+  journal_changed_ = false;
 }
 
 absl::Status JournalSource::OpenAndPosition() {
@@ -213,13 +247,19 @@ absl::Status JournalSource::OpenAndPosition() {
         if (sd_journal_test_cursor(j, resume_cursor_.c_str()) > 0) {
           // The saved entry itself was counted before the restart.
           last_cursor_ = resume_cursor_;
+          ResumeTieGroup();
+        } else if (SameBootAndMonotonic(j, resume_cursor_)) {
+          // next() after seek_cursor() landed on another entry of the saved
+          // one's group: re-read the group (plain cursor: read on from here).
+          last_cursor_ = resume_cursor_;
+          ResumeTieGroup();
+          pending_ = resume_ties_.empty();
         } else {
           // The saved entry is gone (vacuumed); this is the first one after it.
           pending_ = true;
         }
       } else if (r < 0) {
-        ++stats_.errors;
-        Log(LogLevel::kError, absl::StrCat("reading the journal: ", ErrnoText(r)));
+        ReadError(r);
         r = 0;
       }
     }
@@ -265,6 +305,20 @@ absl::Status JournalSource::OpenAndPosition() {
   return absl::OkStatus();
 }
 
+void JournalSource::ResumeTieGroup() {
+  uint64_t mono = 0;
+  sd_id128_t boot;
+  if (sd_journal_get_monotonic_usec(journal_, &mono, &boot) < 0) return;
+  StartTieGroup(mono, boot.bytes);
+  tie_cursors_ = resume_ties_;
+  if (std::find(tie_cursors_.begin(), tie_cursors_.end(), last_cursor_) == tie_cursors_.end()) {
+    tie_cursors_.push_back(last_cursor_);
+  }
+  // Files may have appeared meanwhile: re-read the group at the first Poll();
+  // not for a plain cursor, whose group's other entries read are unknown.
+  journal_changed_ = !resume_ties_.empty();
+}
+
 bool JournalSource::DirectoryStillThere() {
   if (options_.journal_path.empty()) return true;
   struct stat st;
@@ -292,13 +346,16 @@ bool JournalSource::EnsureOpen() {
   return false;
 }
 
+void JournalSource::ReadError(int r) {
+  ++stats_.errors;
+  Log(LogLevel::kError, absl::StrCat("reading the journal: ", ErrnoText(r)));
+}
+
 void JournalSource::NoteProcessResult(int r) {
-  if (r == SD_JOURNAL_INVALIDATE) {
-    ++stats_.rotations;
-  } else if (r < 0) {
-    ++stats_.errors;
-    Log(LogLevel::kError, absl::StrCat("reading the journal: ", ErrnoText(r)));
-  }
+  // An append to another file can tie the group too (see the header).
+  if (r == SD_JOURNAL_INVALIDATE || r == SD_JOURNAL_APPEND) journal_changed_ = true;
+  if (r == SD_JOURNAL_INVALIDATE) ++stats_.rotations;
+  if (r < 0) ReadError(r);
 }
 
 bool JournalSource::DeliverCurrent(RecordSink* sink) {
@@ -344,6 +401,91 @@ bool JournalSource::DeliverCurrent(RecordSink* sink) {
   return true;
 }
 
+int JournalSource::CompareWithTieGroup() {
+  uint64_t mono = 0;
+  sd_id128_t boot;
+  if (!tie_valid_ || sd_journal_get_monotonic_usec(journal_, &mono, &boot) < 0 ||
+      std::memcmp(boot.bytes, tie_boot_.data(), tie_boot_.size()) != 0) {
+    return 1;
+  }
+  return mono < tie_mono_ ? -1 : mono == tie_mono_ ? 0 : 1;
+}
+
+void JournalSource::StartTieGroup(uint64_t mono, const unsigned char* boot) {
+  tie_valid_ = true;
+  tie_overflow_ = false;
+  tie_mono_ = mono;
+  std::memcpy(tie_boot_.data(), boot, tie_boot_.size());
+  tie_cursors_.clear();
+}
+
+bool JournalSource::NoteTieCursor() {
+  char* c = nullptr;
+  if (sd_journal_get_cursor(journal_, &c) < 0) {
+    ++stats_.errors;
+    tie_overflow_ = true;  // an entry of the group we could not note
+    return true;
+  }
+  last_cursor_ = c;
+  free(c);
+  if (!tie_valid_) return true;
+  if (std::find(tie_cursors_.begin(), tie_cursors_.end(), last_cursor_) != tie_cursors_.end()) {
+    return false;
+  }
+  // A group too large to note is not re-read (see kMaxTieGroup).
+  tie_overflow_ = tie_overflow_ || tie_cursors_.size() >= kMaxTieGroup;
+  if (!tie_overflow_) tie_cursors_.push_back(last_cursor_);
+  return true;
+}
+
+bool JournalSource::ConsumeCurrent(RecordSink* sink) {
+  uint64_t mono = 0;
+  sd_id128_t boot;
+  if (sd_journal_get_monotonic_usec(journal_, &mono, &boot) < 0) {
+    tie_valid_ = false;
+    tie_cursors_.clear();
+  } else if (!tie_valid_ || mono != tie_mono_ ||
+             std::memcmp(boot.bytes, tie_boot_.data(), tie_boot_.size()) != 0) {
+    StartTieGroup(mono, boot.bytes);
+  }
+  // A cursor for every entry: the group needs it, and it is the position.
+  // next() can return an entry of the group again (see RereadTieGroup).
+  return NoteTieCursor() && DeliverCurrent(sink);
+}
+
+void JournalSource::RereadTieGroup(RecordSink* sink, size_t* consumed, size_t* delivered) {
+  bool on_group_entry = false;
+  for (size_t back = 0;; ++back) {
+    int r = sd_journal_previous(journal_);
+    if (r < 0) return ReadError(r);
+    // r == 0: nothing before; the journal stays on the earliest group entry.
+    if (r == 0 || back > tie_cursors_.size() + kMaxTieGroup) {
+      on_group_entry = true;
+      break;
+    }
+    if (CompareWithTieGroup() != 0) break;
+  }
+  for (size_t steps = 0; steps <= 2 * kMaxTieGroup + tie_cursors_.size(); ++steps) {
+    if (!on_group_entry) {
+      int r = sd_journal_next(journal_);
+      if (r < 0) return ReadError(r);
+      if (r == 0) return;
+    }
+    on_group_entry = false;
+    const int order = CompareWithTieGroup();
+    if (order < 0) continue;
+    if (order > 0) {
+      // Past the group: this entry is new and read by Poll's loop.
+      pending_ = true;
+      return;
+    }
+    // The position becomes the last group entry in the new order.
+    if (!NoteTieCursor()) continue;
+    ++*consumed;
+    if (DeliverCurrent(sink)) ++*delivered;
+  }
+}
+
 size_t JournalSource::Poll(RecordSink* sink) {
   if (at_end_) return 0;
   if (!EnsureOpen()) {
@@ -355,12 +497,14 @@ size_t JournalSource::Poll(RecordSink* sink) {
   size_t delivered = 0;
   size_t consumed = 0;
   bool exhausted = false;
+  const bool reread = journal_changed_ && tie_valid_ && !tie_overflow_ && !pending_;
+  journal_changed_ = false;
+  if (reread) RereadTieGroup(sink, &consumed, &delivered);
   while (consumed < options_.batch) {
     if (!pending_) {
       int r = sd_journal_next(journal_);
       if (r < 0) {
-        ++stats_.errors;
-        Log(LogLevel::kError, absl::StrCat("reading the journal: ", ErrnoText(r)));
+        ReadError(r);
         exhausted = true;
         break;
       }
@@ -371,19 +515,11 @@ size_t JournalSource::Poll(RecordSink* sink) {
     }
     pending_ = false;
     ++consumed;
-    if (DeliverCurrent(sink)) ++delivered;
+    if (ConsumeCurrent(sink)) ++delivered;
   }
-  if (consumed > 0) {
-    char* c = nullptr;
-    int r = sd_journal_get_cursor(journal_, &c);
-    if (r >= 0) {
-      last_cursor_ = c;
-      free(c);
-      start_ = Start::kCursor;
-      resume_cursor_ = last_cursor_;
-    } else {
-      ++stats_.errors;
-    }
+  if ((consumed > 0 || reread) && !last_cursor_.empty()) {
+    start_ = Start::kCursor;
+    resume_cursor_ = last_cursor_;
   }
   stats_.idle = exhausted;
   if (options_.once && exhausted) at_end_ = true;
@@ -413,13 +549,19 @@ void JournalSource::Wait(absl::Duration timeout) {
 
 std::string JournalSource::CheckpointText() {
   if (last_cursor_.empty() && start_ == Start::kHead) return std::string(kHeadPosition);
-  return last_cursor_;
+  std::string text = last_cursor_;
+  if (!last_cursor_.empty() && tie_valid_ && !tie_overflow_ && tie_cursors_.size() > 1) {
+    for (const std::string& c : tie_cursors_) absl::StrAppend(&text, "\n", kTiePrefix, c);
+  }
+  return text;
 }
 
 absl::Status JournalSource::Checkpoint() {
   if (options_.cursor_file.empty() || last_cursor_.empty() || last_cursor_ == written_cursor_) {
     return absl::OkStatus();
   }
+  // The cursor file keeps a plain cursor (its documented form); only
+  // CheckpointText() carries the tie group.
   absl::Status s = WriteFileAtomically(options_.cursor_file, absl::StrCat(last_cursor_, "\n"));
   if (!s.ok()) {
     ++stats_.errors;

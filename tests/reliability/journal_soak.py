@@ -27,12 +27,14 @@ Bounded: writing lasts --seconds (default 45; --long: 900), then the last
 exporter gets a bounded time to catch up. Loopback only.
 
 --tied-monotonic also ties the monotonic timestamps (same boot ID) in
-threes. journald does not write that, and then libsystemd itself loses
-entries: each new journal-remote file has its own seqnum ID, so sd-journal
-orders the tie group that spans two files by a hash of the entries, and an
-entry of the new file that sorts before the one being read is never
-returned by sd_journal_next() (also with --no-kill: it is not a resume
-problem). Expect that run to fail; see journal_source.h.
+threes. journald does not write that. Each new journal-remote file has its
+own seqnum ID, so sd-journal orders a tie group that spans two files by a
+hash of the entries, and an entry of the new file that sorts before the one
+being read is never returned by sd_journal_next(); the journal source
+re-reads the tie group whenever the journal changes (see
+TiedEntryInNewFileIsNotLost in journal_source.h) and keeps the group in
+the saved position, so this run must pass too, also with a small
+--rotate-every (many groups span two files).
 """
 import argparse
 import os
@@ -256,7 +258,8 @@ def soak(binary, seconds, rotate_every, keep, seed, no_kill=False):
 
 
 def explain(journalctl, journal_dir, restarts):
-    """Checks saved counter == cursor's entry number + 1 at each restart;
+    """Checks saved counter == cursor's entry number + 1 at each restart
+    (--tied-monotonic: within the cursor entry's tie group);
     returns a description of the first restarts where it does not hold."""
     out = []
     for start_no, cursor, connects in restarts:
@@ -265,6 +268,13 @@ def explain(journalctl, journal_dir, restarts):
                 out.append("start %d: no cursor saved but %d counted" % (start_no, connects))
             continue
         n = entry_number(journalctl, journal_dir, cursor)
+        # --tied-monotonic: sd-journal orders a tie group that spans two
+        # files by seqnum within a file but by a hash across files, which
+        # need not agree (journalctl and the exporter may see the three in
+        # different orders), so only "the groups before n's, n, and maybe
+        # the other two of its group" is certain.
+        if TIED_MONOTONIC and n // 3 * 3 + 1 <= connects <= n // 3 * 3 + 3:
+            continue
         if connects != n + 1:
             out.append("start %d: saved cursor is entry %d but the saved counter is %d "
                        "(%+d)\n  cursor %s" % (start_no, n, connects, connects - (n + 1), cursor))
