@@ -76,6 +76,8 @@ def main(argv):
     ap.add_argument("--rates", default="50000,200000")
     ap.add_argument("--live-seconds", type=float, default=10.0)
     ap.add_argument("--statefile-rate", type=int, default=100000, help="lines/s (statefile)")
+    ap.add_argument("--statefile-scrapes", type=float, default=10,
+                    help="scrapes per second (statefile); each one saves the state first")
     ap.add_argument("--statefile-seconds", type=float, default=10.0)
     ap.add_argument("--statefile-reps", type=int, default=3,
                     help="runs of each variant, alternating (median reported)")
@@ -168,7 +170,8 @@ def main(argv):
             path, exp = corpus(args.results, "mix", args.lines)
             data, offs = load_lines(path, int(args.statefile_rate * args.statefile_seconds))
             res["statefile"] = statefile_part(exe, data, offs, exp, args.statefile_rate,
-                                              args.statefile_seconds, args.statefile_reps, work)
+                                              args.statefile_seconds, args.statefile_reps, work,
+                                              args.statefile_scrapes)
             del data, offs
         if "crash" in parts:
             # A corpus of exactly the lines streamed: its expected values are exact.

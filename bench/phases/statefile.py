@@ -16,7 +16,7 @@ from phases.proc import exporter_env, log, pct, proc_cpu_seconds, proc_status_ki
 from phases.scrape import free_port, value, wait_http
 
 
-def one_run(exe, data, offs, n, rate, syslog_year, work, state, tag):
+def one_run(exe, data, offs, n, rate, syslog_year, work, state, tag, scrapes_per_s=10):
     log_path = os.path.join(work, "statefile-%s.log" % tag)
     open(log_path, "wb").close()
     state_path = os.path.join(work, "statefile-%s.state" % tag)
@@ -31,7 +31,7 @@ def one_run(exe, data, offs, n, rate, syslog_year, work, state, tag):
         if not wait_http(port):
             raise SystemExit("exporter did not start (statefile %s)" % tag)
         time.sleep(0.3)
-        scrapes = ScrapeLoop(port, per_s=10)
+        scrapes = ScrapeLoop(port, per_s=scrapes_per_s)
         cpu0 = proc_cpu_seconds(p.pid)
         t0 = time.perf_counter()
         writer = PacedWriter(log_path, data, offs, n, rate).start()
@@ -59,7 +59,7 @@ def one_run(exe, data, offs, n, rate, syslog_year, work, state, tag):
         out.close()
 
 
-def statefile_part(exe, data, offs, exp, rate, seconds, reps, work):
+def statefile_part(exe, data, offs, exp, rate, seconds, reps, work, scrapes_per_s=10):
     n = min(int(rate * seconds), len(offs) - 1)
     runs = {False: [], True: []}
     for i in range(reps):
@@ -67,7 +67,7 @@ def statefile_part(exe, data, offs, exp, rate, seconds, reps, work):
             log("statefile: %s --state.file, %d lines/s for %.0f s (run %d of %d) ..."
                 % ("with" if state else "without", rate, n / rate, i + 1, reps))
             runs[state].append(one_run(exe, data, offs, n, rate, exp["syslog_year"], work, state,
-                                       "%d-%d" % (i, state)))
+                                       "%d-%d" % (i, state), scrapes_per_s))
     res = {}
     for state, key in ((False, "without"), (True, "with")):
         rs = sorted(runs[state], key=lambda r: r["cpu_s"])
