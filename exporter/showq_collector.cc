@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "exporter/log.h"
+#include "exporter/util/fs_util.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 
@@ -177,13 +178,13 @@ absl::Status ShowqCollector::Read(
   if (path_.size() >= sizeof addr.sun_path) return absl::InvalidArgumentError("path too long");
   std::memcpy(addr.sun_path, path_.data(), path_.size());
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", ErrnoText(errno)));
   const absl::Time deadline = absl::Now() + timeout_;
   absl::Status st = absl::OkStatus();
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     if (errno != EINPROGRESS && errno != EAGAIN) {
       st = absl::UnavailableError(
-          absl::StrCat("connect ", path_, ": ", std::strerror(errno),
+          absl::StrCat("connect ", path_, ": ", ErrnoText(errno),
                        errno == EACCES ? " (the exporter needs the postdrop group)" : ""));
     } else {
       pollfd p{fd, POLLOUT, 0};
@@ -203,14 +204,14 @@ absl::Status ShowqCollector::Read(
     }
     if (r < 0) {
       if (errno == EINTR) continue;
-      st = absl::InternalError(absl::StrCat("poll: ", std::strerror(errno)));
+      st = absl::InternalError(absl::StrCat("poll: ", ErrnoText(errno)));
       break;
     }
     const ssize_t n = read(fd, buf, sizeof buf);
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
-      st = absl::UnavailableError(absl::StrCat("reading ", path_, ": ", std::strerror(errno)));
+      st = absl::UnavailableError(absl::StrCat("reading ", path_, ": ", ErrnoText(errno)));
       break;
     }
     st = sink(absl::string_view(buf, static_cast<size_t>(n)));

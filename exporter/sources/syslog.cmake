@@ -8,7 +8,8 @@ add_library(pse_syslog_source
   ${CMAKE_CURRENT_LIST_DIR}/multi_source.cc)
 target_include_directories(pse_syslog_source PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(pse_syslog_source
-  PUBLIC pse_parsers absl::status absl::statusor absl::strings absl::time prometheus-cpp::core)
+  PUBLIC pse_parsers absl::status absl::statusor absl::strings absl::time prometheus-cpp::core
+  PRIVATE pse_util)
 
 if(PSE_BUILD_TESTS)
   pse_cc_test(NAME syslog_source_test

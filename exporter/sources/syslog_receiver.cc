@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "exporter/util/fs_util.h"
 
 namespace pse {
 namespace {
@@ -24,7 +25,7 @@ namespace {
 // away; larger ones close the connection (see syslog_framing.h).
 constexpr uint64_t kSkipFactor = 16;
 
-std::string Errno(absl::string_view what) { return absl::StrCat(what, ": ", std::strerror(errno)); }
+std::string Errno(absl::string_view what) { return absl::StrCat(what, ": ", ErrnoText(errno)); }
 
 void SetReceiveBuffer(int fd, int bytes) {
   if (bytes > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
