@@ -154,12 +154,7 @@ class ReliabilityTest(unittest.TestCase):
             # Two or three rotations back to back, as a busy logrotate may.
             for _ in range(2 + burst % 2):
                 with stream.lock:
-                    for n in range(8, 0, -1):
-                        src = "%s.%d" % (self.log_path, n)
-                        if os.path.exists(src):
-                            os.rename(src, "%s.%d" % (self.log_path, n + 1))
-                    os.rename(self.log_path, self.log_path + ".1")
-                    append(self.log_path, "")
+                    self.rename_rotation("")
                 rotations += 1
         stream.join()
         self.check_exact(d, log)
@@ -191,23 +186,32 @@ class ReliabilityTest(unittest.TestCase):
         check(got.total("postfix_exporter_source_truncations_total") == 5,
               "truncations counted %s" % got.total("postfix_exporter_source_truncations_total"))
 
+    def rename_rotation(self, new_text):
+        """One logrotate-style rename rotation (mail.log.N -> .N+1, mail.log ->
+        .1), then a new mail.log holding `new_text`."""
+        for n in range(8, 0, -1):
+            src = "%s.%d" % (self.log_path, n)
+            if os.path.exists(src):
+                os.rename(src, "%s.%d" % (self.log_path, n + 1))
+        os.rename(self.log_path, self.log_path + ".1")
+        append(self.log_path, new_text)
+
     def rotate(self, log, times):
         """`times` rename rotations, each followed by a chunk of new lines."""
         for _ in range(times):
-            for n in range(8, 0, -1):
-                src = "%s.%d" % (self.log_path, n)
-                if os.path.exists(src):
-                    os.rename(src, "%s.%d" % (self.log_path, n + 1))
-            os.rename(self.log_path, self.log_path + ".1")
-            append(self.log_path, log.mix(2))
+            self.rename_rotation(log.mix(2))
+
+    def fresh_start(self):
+        """Removes every log generation and the state file; an empty mail.log."""
+        for f in os.listdir(self.dir):
+            if f.startswith("mail.log") or f.startswith("state"):
+                os.unlink(os.path.join(self.dir, f))
+        append(self.log_path, "")
 
     def test_two_and_three_rotations_while_stopped(self):
         for times in (2, 3):
             log = MailLog(first_pid=10000 * times)
-            for f in os.listdir(self.dir):
-                if f.startswith("mail.log") or f.startswith("state"):
-                    os.unlink(os.path.join(self.dir, f))
-            append(self.log_path, "")
+            self.fresh_start()
             d = self.start()
             append(self.log_path, log.mix(2))
             self.check_exact(d, log)
@@ -227,10 +231,7 @@ class ReliabilityTest(unittest.TestCase):
     def test_two_and_three_rotations_while_down(self):
         for times, sig in ((2, signal.SIGTERM), (3, signal.SIGKILL)):
             log = MailLog(first_pid=20000 * times)
-            for f in os.listdir(self.dir):
-                if f.startswith("mail.log") or f.startswith("state"):
-                    os.unlink(os.path.join(self.dir, f))
-            append(self.log_path, "")
+            self.fresh_start()
             d = self.start()
             append(self.log_path, log.mix(2))
             self.check_exact(d, log)
