@@ -249,9 +249,14 @@ P::Family<P::Counter>& Metrics::ExtraCounterFamily(const std::string& name,
   return *f;
 }
 
-std::vector<std::string> Metrics::SaveValues() const {
+std::vector<std::string> Metrics::SaveValues(const std::vector<P::MetricFamily>* collected) const {
+  std::vector<P::MetricFamily> own;
+  if (collected == nullptr) {
+    own = registry_->Collect();
+    collected = &own;
+  }
   std::vector<std::string> lines;
-  for (const P::MetricFamily& fam : registry_->Collect()) {
+  for (const P::MetricFamily& fam : *collected) {
     if (fam.name == kBuildInfo) continue;
     const bool counter = fam.type == P::MetricType::Counter;
     if (!counter && fam.type != P::MetricType::Gauge) continue;

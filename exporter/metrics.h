@@ -26,6 +26,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
+#include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 
 namespace pse {
@@ -99,8 +100,11 @@ class Metrics {
   // The registry the families are in, for modules that add their own.
   prometheus::Registry* registry() const { return registry_; }
 
-  // Every counter and gauge value (but build_info), as state-file lines.
-  std::vector<std::string> SaveValues() const;
+  // Every counter and gauge value (but build_info), as state-file lines,
+  // from `collected` (this registry's Collect()) when the caller has it
+  // already, else collected here.
+  std::vector<std::string> SaveValues(
+      const std::vector<prometheus::MetricFamily>* collected = nullptr) const;
   // Adds saved counter values and sets saved gauges; call before any line is
   // read. InvalidArgument for a malformed line (nothing after it is restored).
   absl::Status RestoreValues(const std::vector<std::string>& lines);

@@ -83,9 +83,10 @@ void Pipeline::SyncSourceStats(const SourceStats& s, absl::Time now) {
   }
 }
 
-void Pipeline::SaveState(StateDocument* doc) const {
+void Pipeline::SaveState(StateDocument* doc,
+                         const std::vector<prometheus::MetricFamily>* collected) const {
   doc->sections["pipeline"] = {absl::StrCat("newest ", newest_us_)};
-  doc->sections["metrics"] = metrics_->SaveValues();
+  doc->sections["metrics"] = metrics_->SaveValues(collected);
   doc->sections["sessions"] = state_.Save();
   doc->sections["triage"] = triage_->Save();
 }

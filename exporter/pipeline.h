@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -57,7 +58,9 @@ class Pipeline : public RecordSink {
   // Adds the "metrics", "sessions", "pipeline" and "triage" sections of the
   // state file, and reads them back (on a fresh pipeline, before any line;
   // a file without "triage" restores the triage metrics from zero).
-  void SaveState(StateDocument* doc) const;
+  // `collected`: the metrics registry's Collect() when the caller has it.
+  void SaveState(StateDocument* doc,
+                 const std::vector<prometheus::MetricFamily>* collected = nullptr) const;
   absl::Status RestoreState(const StateDocument& doc);
 
   const SessionState& state() const { return state_; }

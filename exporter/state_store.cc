@@ -69,13 +69,14 @@ void StateStore::Attach(Source* source, Pipeline* pipeline) {
   pipeline_ = pipeline;
 }
 
-StateStore::Snapshot StateStore::TakeSnapshotLocked() {
+StateStore::Snapshot StateStore::TakeSnapshotLocked(
+    const std::vector<prometheus::MetricFamily>* collected) {
   Snapshot snapshot;
   if (!enabled() || source_ == nullptr || pipeline_ == nullptr) return snapshot;
   StateDocument doc;
   doc.source = source_->Describe();
   doc.sections["position"] = absl::StrSplit(source_->CheckpointText(), '\n', absl::SkipEmpty());
-  pipeline_->SaveState(&doc);
+  pipeline_->SaveState(&doc, collected);
   snapshot.number = ++snapshots_;
   snapshot.text = FormatState(doc);
   return snapshot;
@@ -111,7 +112,8 @@ std::vector<prometheus::MetricFamily> SavingCollectable::Collect() const {
   {
     std::lock_guard<std::mutex> lock(store_->mutex());
     families = registry_->Collect();
-    snapshot = store_->TakeSnapshotLocked();
+    // One collection serves both the answer and the snapshot.
+    snapshot = store_->TakeSnapshotLocked(&families);
   }
   // The answer leaves only once what it shows is on disk. A failed save is
   // reported by the ingest loop's next periodic save; the scrape is served.

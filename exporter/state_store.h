@@ -70,8 +70,9 @@ class StateStore {
     uint64_t number = 0;  // 0: nothing to write (disabled or not attached)
     std::string text;
   };
-  // The state now. REQUIRES: mutex() is held by the caller.
-  Snapshot TakeSnapshotLocked();
+  // The state now. REQUIRES: mutex() is held by the caller. `collected` is
+  // the registry's Collect() when the caller has just made it (a scrape).
+  Snapshot TakeSnapshotLocked(const std::vector<prometheus::MetricFamily>* collected = nullptr);
   // Writes `snapshot` unless a newer or identical one was written already.
   // Must not be called with mutex() held (it waits for the disk).
   absl::Status Write(const Snapshot& snapshot);
