@@ -312,15 +312,20 @@ bool FileSource::TryOpenCurrent() {
 bool FileSource::HandleFifoEof(RecordSink* sink, size_t* delivered) {
   // EOF with POLLHUP: every writer has gone. EOF without it: no writer yet.
   if ((current_->PollNow() & POLLHUP) == 0) return false;
-  CloseStream(&current_, sink, delivered);
   if (options_.once) {
+    CloseStream(&current_, sink, delivered);
     at_end_ = true;
     return false;
   }
-  // A fresh open clears the hang-up, so the next writer is followed.
+  // A fresh open clears the hang-up, so the next writer is followed. It is
+  // opened before the old descriptor is closed: the pipe never loses its
+  // last reader, so what a next writer wrote in between stays in the pipe
+  // for the new descriptor instead of being discarded with the old one.
   std::string error;
   bool missing = false;
-  current_ = OpenPath(&error, &missing);
+  std::unique_ptr<InputStream> next = OpenPath(&error, &missing);
+  CloseStream(&current_, sink, delivered);
+  current_ = std::move(next);
   if (current_ != nullptr) {
     Watch(current_.get());
   } else if (!missing) {
