@@ -1,5 +1,6 @@
 #include "exporter/metrics.h"
 
+#include <cmath>
 #include <cstdio>
 #include <exception>
 
@@ -56,7 +57,14 @@ P::Family<P::Gauge>* Gauge(GaugeFamilies* all, P::Registry* r, const char* name,
   return f;
 }
 
+// Exact text of a value for the state file. Counters hold whole numbers
+// almost always, so those take the integer path; the rest round-trip
+// through %.17g.
 std::string FormatValue(double v) {
+  constexpr double kExactIntegers = 9007199254740992.0;  // 2^53
+  if (v > -kExactIntegers && v < kExactIntegers && v == std::trunc(v) && !std::signbit(v)) {
+    return absl::StrCat(static_cast<int64_t>(v));
+  }
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;

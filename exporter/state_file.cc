@@ -33,13 +33,14 @@ int HexDigit(char c) {
 
 std::string EscapeToken(absl::string_view raw) {
   if (raw.empty()) return "%";
+  constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(raw.size());
   for (unsigned char c : raw) {
     if (c <= ' ' || c >= 0x7f || c == '%') {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
     } else {
       out += static_cast<char>(c);
     }

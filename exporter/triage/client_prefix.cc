@@ -79,12 +79,12 @@ NetPrefix ToPrefix(const IpAddress& addr, int v4_bits, int v6_bits) {
 }
 
 std::string PrefixString(const NetPrefix& p) {
-  char buf[INET6_ADDRSTRLEN];
-  if (p.v6) {
-    inet_ntop(AF_INET6, p.bytes.data(), buf, sizeof(buf));
-  } else {
-    inet_ntop(AF_INET, p.bytes.data() + 12, buf, sizeof(buf));
+  if (!p.v6) {  // the common case, without inet_ntop's sprintf
+    const uint8_t* b = p.bytes.data() + 12;
+    return absl::StrCat(b[0], ".", b[1], ".", b[2], ".", b[3], "/", p.bits);
   }
+  char buf[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, p.bytes.data(), buf, sizeof(buf));
   return absl::StrCat(buf, "/", p.bits);
 }
 

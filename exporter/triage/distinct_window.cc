@@ -1,6 +1,7 @@
 #include "exporter/triage/distinct_window.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -105,6 +106,7 @@ bool DistinctWindow::Add(uint64_t hash, int64_t now_us) {
   if (s.epoch != epoch_) {
     s.epoch = epoch_;
     s.registers.assign(registers_, 0);
+    s.saved.clear();
   }
   if (max_.empty()) max_.assign(registers_, 0);
   const int p = options_.precision;
@@ -113,6 +115,7 @@ bool DistinctWindow::Add(uint64_t hash, int64_t now_us) {
   const uint8_t rank = static_cast<uint8_t>(rest == 0 ? 64 - p + 1 : absl::countl_zero(rest) + 1);
   if (rank <= s.registers[index]) return changed;
   s.registers[index] = rank;
+  s.saved.clear();
   if (rank <= max_[index]) return changed;
   --hist_[max_[index]];
   ++hist_[rank];
@@ -132,6 +135,7 @@ bool DistinctWindow::Advance(int64_t now_us) {
       s.epoch = -1;
       // Memory goes back when the attack is over.
       std::vector<uint8_t>().swap(s.registers);
+      std::string().swap(s.saved);
       expired = true;
     }
   }
@@ -160,7 +164,11 @@ double DistinctWindow::Estimate() const { return EstimateFromHistogram(hist_, op
 
 size_t DistinctWindow::MemoryBytes() const {
   size_t n = max_.capacity();
-  for (const Slice& s : slices_) n += s.registers.capacity();
+  const size_t inline_capacity = std::string().capacity();  // no heap below this
+  for (const Slice& s : slices_) {
+    n += s.registers.capacity();
+    if (s.saved.capacity() > inline_capacity) n += s.saved.capacity();
+  }
   return n;
 }
 
@@ -172,24 +180,38 @@ std::vector<std::string> DistinctWindow::Save() const {
   out.push_back(absl::StrCat("cfg:", options_.precision, ":", bucket_us_, ":", options_.buckets));
   for (const Slice& s : slices_) {
     if (s.epoch < 0) continue;
-    size_t set = 0;
-    for (uint8_t v : s.registers) set += v != 0;
-    std::string t = absl::StrCat(s.epoch, ":");
-    if (set * 8 < registers_) {
-      t += 's';
-      bool first = true;
-      for (size_t i = 0; i < registers_; ++i) {
-        if (s.registers[i] == 0) continue;
-        absl::StrAppend(&t, first ? "" : ",", i, ".", s.registers[i]);
-        first = false;
-      }
-    } else {
-      t += 'd';
-      for (uint8_t v : s.registers) t += RegisterChar(v);
-    }
-    out.push_back(std::move(t));
+    if (s.saved.empty()) s.saved = EncodeSlice(s);
+    out.push_back(s.saved);
   }
   return out;
+}
+
+std::string DistinctWindow::EncodeSlice(const Slice& s) const {
+  const size_t set = s.registers.size() -
+                     static_cast<size_t>(std::count(s.registers.begin(), s.registers.end(), 0));
+  std::string t = absl::StrCat(s.epoch, ":");
+  if (set * 8 < registers_) {
+    t += 's';
+    char num[16];
+    auto append_number = [&t, &num](unsigned v) {
+      t.append(num, std::to_chars(num, num + sizeof num, v).ptr);
+    };
+    bool first = true;
+    for (size_t i = 0; i < registers_; ++i) {
+      if (s.registers[i] == 0) continue;
+      if (!first) t += ',';
+      first = false;
+      append_number(static_cast<unsigned>(i));
+      t += '.';
+      append_number(s.registers[i]);
+    }
+  } else {
+    t += 'd';
+    const size_t at = t.size();
+    t.resize(at + s.registers.size());
+    std::transform(s.registers.begin(), s.registers.end(), t.begin() + at, RegisterChar);
+  }
+  return t;
 }
 
 bool DistinctWindow::Restore(const std::vector<std::string>& tokens) {
@@ -212,6 +234,7 @@ bool DistinctWindow::Restore(const std::vector<std::string>& tokens) {
     if (s.epoch >= 0) return false;  // two slices for one place
     s.epoch = epoch;
     s.registers.assign(registers_, 0);
+    s.saved.clear();
     absl::string_view body = t.substr(colon + 2);
     if (t[colon + 1] == 'd') {
       if (body.size() != registers_) return false;

@@ -68,7 +68,13 @@ class DistinctWindow {
   struct Slice {
     int64_t epoch = -1;  // -1: empty
     std::vector<uint8_t> registers;
+    // Save()'s token for this slice, kept until the slice changes: a state
+    // file is written before every scrape, and registers rarely change once
+    // a slice has filled. Empty: not encoded yet.
+    mutable std::string saved;
   };
+  // The Save() token of one live slice.
+  std::string EncodeSlice(const Slice& s) const;
   int64_t EpochOf(int64_t now_us) const { return now_us / bucket_us_; }
   // Recomputes the maximum and its histogram from the live slices.
   void Rebuild();

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -71,6 +72,24 @@ TEST(DistinctWindow, SaveRestoreRoundTrip) {
   b.Advance(kT0 + 3601 * kSecond);
   EXPECT_DOUBLE_EQ(b.Estimate(), a.Estimate());
   EXPECT_LT(b.Estimate(), 20500);
+}
+
+// Save() keeps each slice's text until the slice changes; a change after a
+// save must show in the next one.
+TEST(DistinctWindow, SaveAfterMoreValuesIncludesThem) {
+  DistinctWindow a({});
+  for (int i = 0; i < 50; ++i) a.Add(H(i), kT0);
+  const std::vector<std::string> first = a.Save();
+  EXPECT_EQ(a.Save(), first);                         // nothing changed
+  for (int i = 50; i < 20000; ++i) a.Add(H(i), kT0);  // sparse turns dense
+  DistinctWindow b({});
+  ASSERT_TRUE(b.Restore(a.Save()));
+  EXPECT_DOUBLE_EQ(b.Estimate(), a.Estimate());
+  EXPECT_GT(b.Estimate(), 19000);
+  // Expired slices drop their saved text with their registers.
+  a.Advance(kT0 + 3601 * kSecond);
+  EXPECT_EQ(a.Save().size(), 1u);  // only the cfg token
+  EXPECT_EQ(a.MemoryBytes(), 0u);
 }
 
 TEST(DistinctWindow, RestoreWithOtherOptionsStartsEmpty) {
