@@ -119,6 +119,9 @@ void DeclareOptions(OptionSet* o, Settings* s) {
                "file that keeps the read position, every counter and the session state across "
                "restarts and crashes (no loss, no double count, no counter reset)");
   o->AddString("postfix.logfile_position_file", &s->state_file, "alias of --state.file");
+  o->AddDuration("state.min_save_interval", &s->daemon.min_save_interval,
+                 "a scrape within this time of the last save is answered with the saved values "
+                 "instead of saving again (0: save before every scrape)");
   o->AddBytes("postfix.logfile_max_line_length", &file.max_line_bytes, 1024, 64 << 20,
               "longer lines are skipped and counted");
   o->AddInt("postfix.syslog_year", &s->pipeline.syslog.initial_year, 0, 9999,

@@ -71,7 +71,9 @@ int RunDaemon(const DaemonOptions& options, Source* source,
   // must not lose what is written meanwhile.
   ReportSave(store->Save());
   std::shared_ptr<prometheus::Collectable> metrics = registry;
-  if (store->enabled()) metrics = std::make_shared<SavingCollectable>(store, registry);
+  if (store->enabled()) {
+    metrics = std::make_shared<SavingCollectable>(store, registry, options.min_save_interval);
+  }
   HttpOptions ho = options.http;
   ho.error_log = [](absl::string_view msg) {
     // libmicrohttpd's per-connection noise is debug; our own start-up

@@ -36,6 +36,10 @@ struct DaemonOptions {
   // before every scrape). Shorter: less to re-read after a crash; longer:
   // fewer fsyncs under a steady stream.
   absl::Duration checkpoint_interval = absl::Seconds(2);
+  // A scrape within this time of the last scrape-time save is answered with
+  // that save's values instead of saving again (SavingCollectable), so many
+  // scrapes a second cost ingest one save a second. Zero: every scrape saves.
+  absl::Duration min_save_interval = absl::Seconds(1);
   // Postfix's showq socket, read at every scrape (showq_collector.h); empty:
   // no queue metrics. The timeout bounds how long a scrape waits for it.
   std::string showq_path;

@@ -107,6 +107,9 @@ absl::Status StateStore::Save() {
 }
 
 std::vector<prometheus::MetricFamily> SavingCollectable::Collect() const {
+  std::lock_guard<std::mutex> last_lock(last_mutex_);
+  const absl::Time now = clock_();
+  if (now - last_at_ < reuse_for_) return last_;  // saved already
   std::vector<prometheus::MetricFamily> families;
   StateStore::Snapshot snapshot;
   {
@@ -118,6 +121,10 @@ std::vector<prometheus::MetricFamily> SavingCollectable::Collect() const {
   // The answer leaves only once what it shows is on disk. A failed save is
   // reported by the ingest loop's next periodic save; the scrape is served.
   (void)store_->Write(snapshot);
+  if (reuse_for_ > absl::ZeroDuration()) {
+    last_at_ = now;
+    last_ = families;
+  }
   return families;
 }
 

@@ -37,6 +37,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "exporter/log_level.h"
 #include "exporter/pipeline.h"
 #include "exporter/source.h"
@@ -96,15 +98,33 @@ class StateStore {
 
 // The registry as HTTP collects it, with the state saved first under the
 // store's lock (a failed save is logged; the scrape is answered anyway).
+//
+// Saves are coalesced: a scrape that comes within `reuse_for` of the last
+// scrape-time save is answered with that save's values, which are on disk,
+// instead of collecting and saving again. So the invariant holds (nothing
+// Prometheus sees is ahead of the state file) while a scrape flood (many
+// Prometheus replicas, a 100 ms scrape interval, a script in a loop) costs
+// ingest at most one save per `reuse_for`. Zero: save before every scrape.
+// Thread-safe; concurrent scrapes wait for one collection.
 class SavingCollectable : public prometheus::Collectable {
  public:
-  SavingCollectable(StateStore* store, std::shared_ptr<prometheus::Registry> registry)
-      : store_(store), registry_(std::move(registry)) {}
+  using Clock = std::function<absl::Time()>;
+  SavingCollectable(StateStore* store, std::shared_ptr<prometheus::Registry> registry,
+                    absl::Duration reuse_for = absl::ZeroDuration(), Clock clock = absl::Now)
+      : store_(store),
+        registry_(std::move(registry)),
+        reuse_for_(reuse_for),
+        clock_(std::move(clock)) {}
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
   StateStore* store_;
   std::shared_ptr<prometheus::Registry> registry_;
+  const absl::Duration reuse_for_;
+  const Clock clock_;
+  mutable std::mutex last_mutex_;  // taken before store_->mutex(), never after
+  mutable absl::Time last_at_ = absl::InfinitePast();
+  mutable std::vector<prometheus::MetricFamily> last_;  // guarded by last_mutex_
 };
 
 }  // namespace pse

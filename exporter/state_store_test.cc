@@ -9,6 +9,9 @@
 #include <cstdlib>
 #include <string>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "testing/pipeline_harness.h"
 
@@ -74,6 +77,48 @@ TEST_F(StateStoreTest, AnUnchangedStateIsNotWrittenAgain) {
   source_.position = "offset=3";
   ASSERT_TRUE(store_->Save().ok());
   EXPECT_NE(MTimeNs(), -1);
+}
+
+double LinesRead(const std::vector<prometheus::MetricFamily>& families) {
+  for (const auto& f : families) {
+    if (f.name == "postfix_exporter_log_lines_total") return f.metric.at(0).counter.value;
+  }
+  return -1;
+}
+
+// "c postfix_exporter_log_lines_total N" of the state file's metrics section.
+std::string SavedLinesRead(const std::string& path) {
+  absl::StatusOr<StateDocument> doc = LoadStateFile(path);
+  if (!doc.ok()) return std::string(doc.status().message());
+  for (const std::string& line : doc->sections["metrics"]) {
+    if (absl::StartsWith(line, "c postfix_exporter_log_lines_total ")) return line.substr(35);
+  }
+  return "none";
+}
+
+TEST_F(StateStoreTest, ScrapesWithinTheReuseTimeGetTheSavedAnswer) {
+  absl::Time now = absl::FromUnixSeconds(1000000);
+  SavingCollectable scrape(store_.get(), harness_.registry(), absl::Seconds(1),
+                           [&now] { return now; });
+  harness_.Feed(test::PipelineHarness::Line(0, "postfix/smtpd", 10, "connect from a[192.0.2.1]"));
+  EXPECT_EQ(LinesRead(scrape.Collect()), 1);
+  EXPECT_EQ(SavedLinesRead(path_), "1");
+  harness_.Feed(test::PipelineHarness::Line(1, "postfix/smtpd", 10, "lost connection"));
+  now += absl::Milliseconds(500);
+  EXPECT_EQ(LinesRead(scrape.Collect()), 1) << "within 1 s: the saved answer";
+  EXPECT_EQ(SavedLinesRead(path_), "1");
+  now += absl::Milliseconds(600);
+  EXPECT_EQ(LinesRead(scrape.Collect()), 2) << "past 1 s: collected and saved again";
+  EXPECT_EQ(SavedLinesRead(path_), "2");
+}
+
+TEST_F(StateStoreTest, WithoutReuseEveryScrapeSaves) {
+  SavingCollectable scrape(store_.get(), harness_.registry());
+  for (int i = 1; i <= 3; ++i) {
+    harness_.Feed(test::PipelineHarness::Line(i, "postfix/smtpd", 10, "connect from a[192.0.2.1]"));
+    EXPECT_EQ(LinesRead(scrape.Collect()), i);
+    EXPECT_EQ(SavedLinesRead(path_), absl::StrCat(i));
+  }
 }
 
 TEST_F(StateStoreTest, LoadGivesTheDocumentOnlyForTheSameSource) {

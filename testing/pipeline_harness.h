@@ -45,6 +45,7 @@ class PipelineHarness {
   }
 
   Pipeline* pipeline() { return pipeline_.get(); }
+  std::shared_ptr<prometheus::Registry> registry() { return registry_; }
   void Feed(absl::string_view line) { pipeline_->OnLine(line); }
 
   // "Jul  5 12:MM:SS mx NAME[PID]: MSG", `sec` seconds after 12:00:00.
