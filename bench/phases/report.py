@@ -143,7 +143,10 @@ def _verdict(ck):
 
 def _statefile(sf):
     rows = []
-    for key, label in (("without", "without --state.file"), ("with", "with --state.file")):
+    for key, label in (("without", "without --state.file"), ("with", "with --state.file"),
+                       ("every_scrape", "with it, every scrape saving (min_save_interval=0s)")):
+        if key not in sf:
+            continue
         r = sf[key]
         rows.append([label, fmt_int(r["lines"]), fmt_rate(r["lines_per_cpu_s"]),
                      "%.3f" % r["cpu_us_per_line"],
@@ -152,17 +155,21 @@ def _statefile(sf):
                      "%.1f" % (r["peak_rss_bytes"] / MIB),
                      fmt_int(r["state_file_bytes"]) if r["state_file"] else "",
                      _verdict(r["check"])])
-    d = sf["delta"]
     w = sf["without"]
-    return ("### State file cost (%s lines/s appended for %.0f s, scraped 10×/s; median of %d "
+    text = ("### State file cost (%s lines/s appended for %.0f s, scraped 10×/s; median of %d "
             "runs each)\n\n" % (fmt_rate(w["rate_target"]), w["lines"] / w["rate_target"],
                                  len(w["runs"])) +
             md_table(["variant", "lines", "lines/CPU s", "CPU µs/line",
                       "scrape p50 / p99 ms", "scrapes", "peak RSS MiB", "state file bytes",
-                      "counts"], rows) +
-            "\n\nDifference (with − without): %+.3f µs CPU per line (%+.0f %% CPU), scrape "
-            "p50 %+.2f ms, p99 %+.2f ms." % (d["cpu_us_per_line"], d["cpu_pct"],
-                                            d["scrape_p50_ms"], d["scrape_p99_ms"]))
+                      "counts"], rows))
+    for key, label in (("delta", "with"), ("delta_every_scrape", "every scrape saving")):
+        if key in sf:
+            d = sf[key]
+            text += ("\n\nDifference (%s − without): %+.3f µs CPU per line (%+.0f %% CPU), "
+                     "scrape p50 %+.2f ms, p99 %+.2f ms." % (label, d["cpu_us_per_line"],
+                                                             d["cpu_pct"], d["scrape_p50_ms"],
+                                                             d["scrape_p99_ms"]))
+    return text
 
 
 def _crash(cr):
