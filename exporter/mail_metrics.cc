@@ -51,10 +51,6 @@ const P::Histogram::BucketBoundaries& SizeBuckets() {
   return *b;
 }
 
-P::Family<P::Histogram>* Hist(P::Registry* r, const char* name, const char* help) {
-  return &P::BuildHistogram().Name(name).Help(help).Register(*r);
-}
-
 }  // namespace
 
 struct MailMetrics::Families {
@@ -112,9 +108,12 @@ struct MailMetrics::PerService {
 };
 
 MailMetrics::MailMetrics(Metrics* metrics) : metrics_(metrics), fam_(new Families) {
-  P::Registry* r = metrics->registry();
   auto counter = [metrics](const char* name, const char* help) {
     return &metrics->ExtraCounterFamily(name, help);
+  };
+  auto histogram = [metrics](const char* name, const char* help,
+                             const P::Histogram::BucketBoundaries& buckets) {
+    return &metrics->ExtraHistogramFamily(name, help, buckets);
   };
   Families& f = *fam_;
   f.cleanup_processed = counter("postfix_cleanup_messages_processed_total",
@@ -124,16 +123,18 @@ MailMetrics::MailMetrics(Metrics* metrics) : metrics_(metrics), fam_(new Familie
   f.cleanup_not_accepted =
       counter("postfix_cleanup_messages_not_accepted_total",
               "Total number of messages not accepted by cleanup (milter-reject).");
-  f.lmtp_delay =
-      Hist(r, "postfix_lmtp_delivery_delay_seconds", "LMTP message processing time in seconds.");
-  f.pipe_delay =
-      Hist(r, "postfix_pipe_delivery_delay_seconds", "Pipe message processing time in seconds.");
-  f.smtp_delay =
-      Hist(r, "postfix_smtp_delivery_delay_seconds", "SMTP message processing time in seconds.");
-  f.qmgr_nrcpt = Hist(r, "postfix_qmgr_messages_inserted_receipients",
-                      "Number of receipients per message inserted into the mail queues.");
-  f.qmgr_size = Hist(r, "postfix_qmgr_messages_inserted_size_bytes",
-                     "Size of messages inserted into the mail queues in bytes.");
+  f.lmtp_delay = histogram("postfix_lmtp_delivery_delay_seconds",
+                           "LMTP message processing time in seconds.", TimeBuckets());
+  f.pipe_delay = histogram("postfix_pipe_delivery_delay_seconds",
+                           "Pipe message processing time in seconds.", TimeBuckets());
+  f.smtp_delay = histogram("postfix_smtp_delivery_delay_seconds",
+                           "SMTP message processing time in seconds.", TimeBuckets());
+  f.qmgr_nrcpt = histogram("postfix_qmgr_messages_inserted_receipients",
+                           "Number of receipients per message inserted into the mail queues.",
+                           RecipientBuckets());
+  f.qmgr_size =
+      histogram("postfix_qmgr_messages_inserted_size_bytes",
+                "Size of messages inserted into the mail queues in bytes.", SizeBuckets());
   f.qmgr_removed = counter("postfix_qmgr_messages_removed_total",
                            "Total number of messages removed from mail queues.");
   f.smtp_tls =
@@ -151,9 +152,9 @@ MailMetrics::MailMetrics(Metrics* metrics) : metrics_(metrics), fam_(new Familie
   f.delivery_status =
       counter("postfix_delivery_status_total",
               "Delivery results per recipient, by delivery daemon, status and DSN class.");
-  f.delivery_delay =
-      Hist(r, "postfix_delivery_delay_seconds",
-           "Delay of a message per stage (delays=a/b/c/d), once per delivery attempt.");
+  f.delivery_delay = histogram(
+      "postfix_delivery_delay_seconds",
+      "Delay of a message per stage (delays=a/b/c/d), once per delivery attempt.", TimeBuckets());
   f.connect_errors = counter("postfix_smtp_connect_errors_total",
                              "Failures of the smtp/lmtp client to reach a server, by class.");
   f.qmgr_expired = counter("postfix_qmgr_messages_expired_total",

@@ -1,13 +1,17 @@
 // Mail-flow families, fed whole log lines through the pipeline.
 #include "exporter/mail_metrics.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
 #include "testing/metric_values.h"
 #include "testing/pipeline_harness.h"
 
@@ -181,6 +185,57 @@ TEST_F(MailMetricsTest, CountersSurviveTheStateFile) {
   EXPECT_EQ(test::MetricValue(*registry, "postfix_postscreen_actions_total",
                               {{"service", "smtp"}, {"action", "pass_new"}}),
             1);
+}
+
+// The exposition lines of the histogram families (buckets, count, sum),
+// sorted: series order within a family is not defined.
+std::vector<std::string> HistogramText(prometheus::Registry& r) {
+  std::vector<prometheus::MetricFamily> histograms;
+  for (auto& fam : r.Collect()) {
+    if (fam.type == prometheus::MetricType::Histogram) histograms.push_back(std::move(fam));
+  }
+  std::vector<std::string> lines =
+      absl::StrSplit(prometheus::TextSerializer().Serialize(histograms), '\n');
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+TEST_F(MailMetricsTest, HistogramsSurviveTheStateFile) {
+  Feed("postfix/qmgr", 300, "4A00001000: from=<a@b.example>, size=4711, nrcpt=2 (queue active)");
+  Feed("postfix/smtp", 400, kRcpt1);
+  Feed("postfix/smtp", 400, kRetry);
+  const std::vector<std::string> before = HistogramText(*registry_);
+  const std::string joined = absl::StrJoin(before, "\n");
+  ASSERT_NE(joined.find("postfix_delivery_delay_seconds_bucket"), std::string::npos) << joined;
+  ASSERT_NE(joined.find("postfix_qmgr_messages_inserted_size_bytes_sum"), std::string::npos);
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  Metrics metrics(registry.get(), BuildInfo{"test", "test"});
+  Pipeline::Options po;
+  po.syslog.initial_year = 2024;
+  po.syslog.bsd_time_zone = absl::UTCTimeZone();
+  Pipeline pipeline(po, &metrics);
+  ASSERT_TRUE(metrics.RestoreValues(metrics_->SaveValues()).ok());
+  EXPECT_EQ(HistogramText(*registry), before);
+  // And they go on from there.
+  pipeline.OnLine(PipelineHarness::Line(++sec_, "postfix/smtp", 400, kRetry));
+  const std::map<std::string, std::string> labels = {{"service", "smtp"},
+                                                     {"stage", "transmission"}};
+  EXPECT_EQ(HistogramCount(*registry_, "postfix_smtp_delivery_delay_seconds", labels), 2);
+  EXPECT_EQ(HistogramCount(*registry, "postfix_smtp_delivery_delay_seconds", labels), 3);
+}
+
+TEST_F(MailMetricsTest, SavedHistogramWithOtherBucketsIsLeftOut) {
+  Pipeline::Options po;
+  Pipeline pipeline(po, metrics_.get());
+  EXPECT_TRUE(metrics_
+                  ->RestoreValues({"h postfix_qmgr_messages_inserted_size_bytes 5 1,0 "
+                                   "service=smtp"})
+                  .ok());
+  EXPECT_EQ(HistogramCount(*registry_, "postfix_qmgr_messages_inserted_size_bytes",
+                           {{"service", "smtp"}}),
+            -1);
+  EXPECT_FALSE(metrics_->RestoreValues({"h postfix_qmgr_messages_inserted_size_bytes 5 1,x"}).ok());
 }
 
 // Every non-zero counter and histogram count of the mail-flow families,

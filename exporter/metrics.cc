@@ -17,12 +17,18 @@ namespace P = prometheus;
 namespace {
 using CounterFamilies = absl::flat_hash_map<std::string, P::Family<P::Counter>*>;
 using GaugeFamilies = absl::flat_hash_map<std::string, P::Family<P::Gauge>*>;
+struct HistogramFamily {
+  P::Family<P::Histogram>* family;
+  P::Histogram::BucketBoundaries buckets;
+};
+using HistogramFamilies = absl::flat_hash_map<std::string, HistogramFamily>;
 }  // namespace
 
 struct Metrics::Families {
   // Every family by name, for restoring saved values.
   CounterFamilies counters;
   GaugeFamilies gauges;
+  HistogramFamilies histograms;
   P::Family<P::Counter>* connects;
   P::Family<P::Counter>* disconnects;
   P::Family<P::Gauge>* sessions;
@@ -257,6 +263,33 @@ P::Family<P::Counter>& Metrics::ExtraCounterFamily(const std::string& name,
   return *f;
 }
 
+P::Family<P::Histogram>& Metrics::ExtraHistogramFamily(
+    const std::string& name, const std::string& help,
+    const P::Histogram::BucketBoundaries& buckets) {
+  auto it = fam_->histograms.find(name);
+  if (it != fam_->histograms.end()) return *it->second.family;
+  P::Family<P::Histogram>* f = &P::BuildHistogram().Name(name).Help(help).Register(*registry_);
+  fam_->histograms.emplace(name, HistogramFamily{f, buckets});
+  return *f;
+}
+
+namespace {
+
+// "h NAME SUM N0,N1,...,Ninf LABELS": the sum and the observations per
+// bucket (not cumulative), the +Inf bucket last.
+std::string HistogramLine(const std::string& name, const P::ClientMetric& m) {
+  std::string line = absl::StrCat("h ", name, " ", FormatValue(m.histogram.sample_sum), " ");
+  uint64_t below = 0;
+  for (size_t i = 0; i < m.histogram.bucket.size(); ++i) {
+    const uint64_t cumulative = m.histogram.bucket[i].cumulative_count;
+    absl::StrAppend(&line, i == 0 ? "" : ",", cumulative - below);
+    below = cumulative;
+  }
+  return line;
+}
+
+}  // namespace
+
 std::vector<std::string> Metrics::SaveValues(const std::vector<P::MetricFamily>* collected) const {
   std::vector<P::MetricFamily> own;
   if (collected == nullptr) {
@@ -267,10 +300,13 @@ std::vector<std::string> Metrics::SaveValues(const std::vector<P::MetricFamily>*
   for (const P::MetricFamily& fam : *collected) {
     if (fam.name == kBuildInfo) continue;
     const bool counter = fam.type == P::MetricType::Counter;
-    if (!counter && fam.type != P::MetricType::Gauge) continue;
+    const bool histogram = fam.type == P::MetricType::Histogram;
+    if (!counter && !histogram && fam.type != P::MetricType::Gauge) continue;
     for (const P::ClientMetric& m : fam.metric) {
-      std::string line = absl::StrCat(counter ? "c " : "g ", fam.name, " ",
-                                      FormatValue(counter ? m.counter.value : m.gauge.value));
+      std::string line = histogram
+                             ? HistogramLine(fam.name, m)
+                             : absl::StrCat(counter ? "c " : "g ", fam.name, " ",
+                                            FormatValue(counter ? m.counter.value : m.gauge.value));
       for (const auto& l : m.label) absl::StrAppend(&line, " ", l.name, "=", EscapeToken(l.value));
       lines.push_back(std::move(line));
     }
@@ -284,12 +320,22 @@ absl::Status Metrics::RestoreValues(const std::vector<std::string>& lines) {
       return absl::InvalidArgumentError(absl::StrCat("metrics: ", why, ": ", line));
     };
     std::vector<absl::string_view> t = absl::StrSplit(line, ' ');
-    double value;
-    if (t.size() < 3 || (t[0] != "c" && t[0] != "g") || !absl::SimpleAtod(t[2], &value)) {
+    double value;  // a histogram's sum
+    if (t.size() < 3 || (t[0] != "c" && t[0] != "g" && t[0] != "h") ||
+        !absl::SimpleAtod(t[2], &value)) {
       return bad("malformed line");
     }
+    std::vector<double> observations;  // per bucket, for "h"
+    if (t[0] == "h") {
+      if (t.size() < 4) return bad("malformed line");
+      for (absl::string_view n : absl::StrSplit(t[3], ',')) {
+        uint64_t v;
+        if (!absl::SimpleAtoi(n, &v)) return bad("malformed buckets");
+        observations.push_back(static_cast<double>(v));
+      }
+    }
     std::map<std::string, std::string> labels;
-    for (size_t i = 3; i < t.size(); ++i) {
+    for (size_t i = t[0] == "h" ? 4 : 3; i < t.size(); ++i) {
       const size_t eq = t[i].find('=');
       std::string v;
       if (eq == absl::string_view::npos || !UnescapeToken(t[i].substr(eq + 1), &v)) {
@@ -306,6 +352,12 @@ absl::Status Metrics::RestoreValues(const std::vector<std::string>& lines) {
           // Zeros too: the same series exist after a restart as before it.
           P::Counter& c = it->second->Add(labels);
           if (value > 0) c.Increment(value);
+        }
+      } else if (t[0] == "h") {
+        auto it = fam_->histograms.find(name);
+        // Buckets this version does not have: the saved series is left out.
+        if (it != fam_->histograms.end() && observations.size() == it->second.buckets.size() + 1) {
+          it->second.family->Add(labels, it->second.buckets).ObserveMultiple(observations, value);
         }
       } else {
         auto it = fam_->gauges.find(name);

@@ -26,6 +26,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 
@@ -94,19 +95,26 @@ class Metrics {
 
   // A counter family registered for another module (mail_metrics.h), kept
   // here so that SaveValues/RestoreValues carry it across restarts like
-  // every other counter. Histograms are registered on registry() directly.
+  // every other counter.
   prometheus::Family<prometheus::Counter>& ExtraCounterFamily(const std::string& name,
                                                               const std::string& help);
+  // The same for a histogram family; every series of it uses `buckets`, so
+  // its bucket counts and sum are carried too (a restart with other buckets
+  // leaves the saved series out).
+  prometheus::Family<prometheus::Histogram>& ExtraHistogramFamily(
+      const std::string& name, const std::string& help,
+      const prometheus::Histogram::BucketBoundaries& buckets);
   // The registry the families are in, for modules that add their own.
   prometheus::Registry* registry() const { return registry_; }
 
-  // Every counter and gauge value (but build_info), as state-file lines,
+  // Every counter, gauge and histogram value (but build_info), as state-file lines,
   // from `collected` (this registry's Collect()) when the caller has it
   // already, else collected here.
   std::vector<std::string> SaveValues(
       const std::vector<prometheus::MetricFamily>* collected = nullptr) const;
-  // Adds saved counter values and sets saved gauges; call before any line is
-  // read. InvalidArgument for a malformed line (nothing after it is restored).
+  // Adds saved counter values and histogram observations and sets saved
+  // gauges; call before any line is read. InvalidArgument for a malformed
+  // line (nothing after it is restored).
   absl::Status RestoreValues(const std::vector<std::string>& lines);
 
   // Exporter self metrics (never null after construction).
