@@ -1,4 +1,5 @@
-# End-to-end against a real Postfix: tests/e2e_postfix/run_e2e.py
+# End-to-end against a real Postfix: tests/e2e_postfix/run_e2e.py (the runner;
+# its docstring maps the modules beside it)
 # starts a private Postfix 3.x instance (three smtpd services on 127.0.0.1
 # high ports, postlogd maillog_file) and an auth-only Dovecot under a temporary
 # directory, drives them with a scripted SMTP client, and checks that the

@@ -1,0 +1,167 @@
+"""Truth: what the scripted client did, in the exporter's label vocabulary,
+and the metric families it implies (expected_families), compared with a
+scrape (compare) or written out as JSON (save_truth).
+
+Every expected value is counted on the client's side as the client acts;
+nothing is copied from the exporter's output or from the log. FAMILIES also
+names, per family, the log lines that feed it, so a mismatch prints them.
+"""
+import collections
+import json
+import re
+
+from e2e_common import log
+
+
+class Truth:
+    def __init__(self, postfix_version):
+        self.version = tuple(int(x) for x in re.findall(r"\d+", postfix_version)[:3])
+        self.connects = collections.Counter()
+        self.successes = collections.Counter()
+        self.failures = collections.Counter()  # (service, method, reason)
+        self.backend_errors = collections.Counter()
+        self.relay_denied = collections.Counter()
+        self.peak = collections.Counter()
+        # Beyond the brief's list, also known exactly from the client's side:
+        self.disconnects = collections.Counter()
+        self.messages = collections.Counter()  # (service, sasl_method or "none")
+        self.lost_after = collections.Counter()  # (service, stage)
+        self.anvil_count_max = 0
+        self.journal = []
+
+    def note(self, service, what):
+        self.journal.append("%-10s %s" % (service, what))
+
+    def failure(self, service, method, reason, what):
+        self.failures[(service, method, reason)] += 1
+        self.note(service, "%s -> failure %s/%s" % (what, method, reason))
+
+    def rejected_credentials_reason(self, method):
+        """The reason a wrong password / unknown user gets, from the protocol.
+
+        Dovecot answers both with FAIL and no reason, so Postfix has nothing
+        to log but what is left in its reply buffer. Postfix 3.9, and the
+        stable patch releases of the same date (Debian 12 ships 3.7.11, whose
+        changelog says so), reset that buffer and log `(reason unavailable),
+        sasl_username=U`: unspecified. Older ones log nothing for PLAIN
+        (`failed: `, unspecified) and, for LOGIN, the last challenge they
+        sent, base64 "Password:" (`UGFzc3dvcmQ6`): bad_credentials.
+        """
+        if method == "LOGIN" and not self.resets_sasl_reason():
+            return "bad_credentials"
+        return "unspecified"
+
+    def resets_sasl_reason(self):
+        v = self.version
+        if v[:2] >= (3, 9):
+            return True
+        # 3.7.11 is checked (Debian 12). The other branches' first fixed patch
+        # levels are from the same stable batch and are NOT verified here.
+        first_fixed = {(3, 8): 6, (3, 7): 11, (3, 6): 15, (3, 5): 25}
+        return v[:2] in first_fixed and len(v) > 2 and v[2] >= first_fixed[v[:2]]
+
+
+# For each compared metric: the label keys, and the log lines that feed it.
+FAMILIES = {
+    "postfix_smtpd_connects_total": (("service",), r"smtpd\[\d+\]: connect from "),
+    "postfix_smtpd_sasl_authentication_successes_total": (
+        ("service",), r"smtpd\[\d+\]: disconnect from .* auth="),
+    "postfix_smtpd_sasl_authentication_failures_total": (
+        ("service", "method", "reason"),
+        r"smtpd\[\d+\]: (warning: .*SASL|disconnect from .* auth=|.*after AUTH|fatal:)"),
+    "postfix_smtpd_sasl_backend_errors_total": (
+        ("service",), r"smtpd\[\d+\]: (warning: SASL|fatal:)"),
+    "postfix_smtpd_relay_denied_total": (("service",), r"Relay access denied"),
+    "postfix_smtpd_sessions_max": (
+        ("service",), r"(smtpd\[\d+\]: (connect|disconnect) from|fatal:|master\[\d+\]: .*pid)"),
+    # Additions to the brief's list, equally known from the client's side.
+    "postfix_smtpd_disconnects_total": (("service",), r"smtpd\[\d+\]: disconnect from "),
+    "postfix_smtpd_sessions": (
+        ("service",), r"(smtpd\[\d+\]: (connect|disconnect) from|fatal:|master\[\d+\]: .*pid)"),
+    "postfix_smtpd_messages_processed_total": (
+        ("service", "sasl_method"), r"smtpd\[\d+\]: \w+: client="),
+    "postfix_smtpd_messages_rejected_total": (("service", "code"), r": reject: "),
+    "postfix_smtpd_connections_lost_total": (
+        ("service", "after_stage"), r"smtpd\[\d+\]: .*(lost connection|timeout|too many errors) after"),
+    "postfix_anvil_connection_count_max": ((), r"anvil\[\d+\]: statistics: max connection count"),
+}
+
+
+def expected_families(truth):
+    def by_service(counter):
+        return {(s,): float(v) for s, v in counter.items() if v}
+    return {
+        "postfix_smtpd_connects_total": by_service(truth.connects),
+        "postfix_smtpd_sasl_authentication_successes_total": by_service(truth.successes),
+        "postfix_smtpd_sasl_authentication_failures_total":
+            {k: float(v) for k, v in truth.failures.items() if v},
+        "postfix_smtpd_sasl_backend_errors_total": by_service(truth.backend_errors),
+        "postfix_smtpd_relay_denied_total": by_service(truth.relay_denied),
+        "postfix_smtpd_sessions_max": by_service(truth.peak),
+        "postfix_smtpd_disconnects_total": by_service(truth.disconnects),
+        "postfix_smtpd_sessions": {},  # every session has ended: all zero
+        "postfix_smtpd_messages_processed_total":
+            {k: float(v) for k, v in truth.messages.items() if v},
+        # Relay denials are the only rejects the client provoked.
+        "postfix_smtpd_messages_rejected_total":
+            {(s, "554"): float(v) for s, v in truth.relay_denied.items() if v},
+        "postfix_smtpd_connections_lost_total":
+            {k: float(v) for k, v in truth.lost_after.items() if v},
+        "postfix_anvil_connection_count_max":
+            {(): float(truth.anvil_count_max)} if truth.anvil_count_max else {},
+    }
+
+
+def family(samples, name, keys):
+    """{label values tuple: value} for the non-zero samples of one metric."""
+    out = {}
+    for key, v in samples.family(name).items():
+        if v == 0:
+            continue
+        labels = samples.labels(key)
+        out[tuple(labels.get(k, "") for k in keys)] = v
+    return out
+
+
+def compare(truth, samples, log_text):
+    """Logs every family as ok or FAIL (with its log lines); the number of
+    families that differ."""
+    mismatches = 0
+    lines = log_text.splitlines()
+    for name, expected in expected_families(truth).items():
+        keys, line_re = FAMILIES[name]
+        actual = family(samples, name, keys)
+        if actual == expected:
+            log("ok   %s %s" % (name, sorted(expected.items())))
+            continue
+        mismatches += 1
+        log("FAIL %s" % name)
+        for k in sorted(set(expected) | set(actual)):
+            e, a = expected.get(k, 0), actual.get(k, 0)
+            mark = "   " if e == a else "!!!"
+            log("  %s %s expected %g actual %g" % (mark, dict(zip(keys, k)), e, a))
+        log("  log lines of this family:")
+        for line in lines:
+            if re.search(line_re, line):
+                print("    " + line)
+    return mismatches
+
+
+def save_truth(truth, path):
+    """The client's record as JSON: one metric sample per line, then the journal."""
+    lines = ['{"postfix_version": %s,' % json.dumps(".".join(map(str, truth.version))),
+             ' "metrics": {']
+    fams = list(expected_families(truth).items())
+    for i, (name, fam) in enumerate(fams):
+        keys = FAMILIES[name][0]
+        samples = [json.dumps(dict(zip(keys, k), value=v)) for k, v in sorted(fam.items())]
+        lines.append('  %s: [%s]%s' % (json.dumps(name), ",\n    ".join(samples),
+                                          "," if i + 1 < len(fams) else ""))
+    lines.append(' },')
+    lines.append(' "client_journal": [%s]' % ",\n  ".join(json.dumps(j) for j in truth.journal))
+    lines.append('}')
+    text = "\n".join(lines) + "\n"
+    json.loads(text)  # stays valid JSON
+    with open(path, "w") as f:
+        f.write(text)
+    log("saved truth to " + path)

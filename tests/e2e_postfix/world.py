@@ -1,0 +1,120 @@
+"""The world the end-to-end test runs in: a temporary directory holding a
+TLS certificate, the Postfix instance, the Dovecot instance and the exporter
+under test, with their start-up order and one shutdown() that stops every
+process it started (by pid) and removes the directory unless kept.
+"""
+import os
+import shutil
+import tempfile
+
+from e2e_common import log, wait_for
+from dovecot_instance import DovecotInstance
+from postfix_instance import SERVICES, PostfixInstance, open_smtpd_sessions
+import psetest
+import pseproc
+
+
+class World:
+    def __init__(self, keep):
+        self.keep = keep
+        self.root = tempfile.mkdtemp(prefix="pse-e2e-")
+        # postfix and dovecot users must traverse it (queue, certificate, socket).
+        os.chmod(self.root, 0o755)
+        self.cert = os.path.join(self.root, "tls", "cert.pem")
+        self.key = os.path.join(self.root, "tls", "key.pem")
+        self.ports = {}
+        self.postfix = PostfixInstance(self.root, self.cert, self.key, self.ports)
+        self.dovecot = DovecotInstance(
+            self.root, os.path.join(self.postfix.queue, "private", "auth"))
+        self.exporter = None
+
+    def configure(self):
+        os.makedirs(os.path.dirname(self.cert), exist_ok=True)
+        self._make_cert()
+        used = set()
+        for svc in SERVICES:
+            p = psetest.free_port()
+            while p in used:
+                p = psetest.free_port()
+            used.add(p)
+            self.ports[svc] = p
+        self.postfix.configure()
+        self.dovecot.configure()
+
+    def _make_cert(self):
+        pseproc.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                     "-subj", "/CN=localhost",
+                     "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                     "-keyout", self.key, "-out", self.cert])
+        os.chmod(self.key, 0o600)
+
+    # -- processes ---------------------------------------------------------
+
+    def start_postfix(self):
+        self.postfix.start(self.read_log)
+
+    def start_dovecot(self):
+        self.dovecot.start()
+
+    def stop_dovecot(self):
+        self.dovecot.stop()
+
+    def start_exporter(self, binary):
+        args = ["--postfix.logfile_path=" + self.postfix.maillog,
+                "--postfix.logfile_from_beginning",
+                # The peaks must still be in the window when we scrape, however
+                # slow this machine is today.
+                "--sessions.peak_window=1h"]
+        log("starting %s %s" % (binary, " ".join(args)))
+        self.exporter = psetest.Daemon(binary, args, self.root)
+        self.exporter.wait_for(self.exporter.scrape, "exporter /metrics")
+
+    def scrape(self):
+        return self.exporter.scrape()
+
+    def exporter_stderr(self):
+        return self.exporter.stderr()[-4000:] if self.exporter else ""
+
+    def stop_exporter(self):
+        if self.exporter:
+            if self.exporter.alive():
+                try:
+                    self.exporter.stop(deadline=5)
+                except psetest.TestFailure:
+                    pass  # close() kills it
+            self.exporter.close()
+            self.exporter = None
+
+    def shutdown(self):
+        for step in (self.stop_exporter, self.postfix.stop, self.dovecot.stop):
+            try:
+                step()
+            except Exception as e:  # keep cleaning up whatever happens
+                log("cleanup step %s: %s" % (step.__name__, e))
+        if self.root and os.path.isdir(self.root):
+            if self.keep:
+                log("kept " + self.root)
+            else:
+                shutil.rmtree(self.root, ignore_errors=True)
+        self.root = None
+
+    # -- the log -------------------------------------------------------------
+
+    def log_path(self):
+        return self.postfix.maillog
+
+    def read_log(self):
+        try:
+            with open(self.log_path(), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def wait_quiescent(self):
+        """Until every smtpd session in the log has ended (its last lines are written)."""
+        wait_for(lambda: not open_smtpd_sessions(self.read_log()),
+                 "all smtpd sessions to end in the log")
+
+    def smtpd_processes(self, service):
+        return self.postfix.smtpd_processes(service)
