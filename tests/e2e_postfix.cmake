@@ -1,9 +1,12 @@
 # End-to-end against a real Postfix: tests/e2e_postfix/run_e2e.py (the runner;
 # its docstring maps the modules beside it)
-# starts a private Postfix 3.x instance (three smtpd services on 127.0.0.1
-# high ports, postlogd maillog_file) and an auth-only Dovecot under a temporary
-# directory, drives them with a scripted SMTP client, and checks that the
-# exporter, following the maillog live, reports exactly what the client did.
+# starts a private Postfix 3.x instance (three smtpd services and postscreen
+# in front of a fourth, on 127.0.0.1 high ports; postlogd maillog_file;
+# virtual delivery, and smtp relay to a loopback sink that accepts, defers
+# and bounces; an access map and header_checks that reject) and an auth-only
+# Dovecot under a temporary directory, drives them with a scripted SMTP
+# client, and checks that the exporter, following the maillog live, reports
+# exactly what the client did, sessions, SASL and mail flow alike.
 # Needs root and the packages from scripts/install-deps.sh --test (postfix,
 # dovecot-core, openssl); without them the test fails and says so.
 # Run by hand (as root):

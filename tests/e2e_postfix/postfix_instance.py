@@ -1,6 +1,11 @@
 """The private Postfix instance of the end-to-end test: its configuration
-(main.cf, master.cf), starting and stopping it, and what its log says about
-smtpd sessions.
+(main.cf, master.cf, the access map and header_checks), starting and
+stopping it, and what its log says about smtpd sessions.
+
+Services: smtp (no SASL), submission (STARTTLS + Dovecot SASL), smtps (TLS
+wrapper + SASL) and screened (postscreen, then an smtpd). Mail for
+LOCAL_DOMAIN goes to virtual(8), mail for RELAY_DOMAIN to the loopback sink
+(sink_port) through the smtp client; everything else to error(8).
 
 Everything lives under the test's temporary directory; Postfix listens only
 on 127.0.0.1 high ports and delivers nothing off the host. Processes are
@@ -15,7 +20,11 @@ import time
 from e2e_common import LOCAL_DOMAIN, log, wait_for
 import pseproc
 
-SERVICES = ("smtp", "submission", "smtps")
+# The listening services; "screened" is postscreen in front of an smtpd.
+SERVICES = ("smtp", "submission", "smtps", "screened")
+RELAY_DOMAIN = "sink.test"  # relayed to the SmtpSink on loopback
+BLOCKED_RCPT = "blocked@" + LOCAL_DOMAIN  # refused at RCPT by an access map
+REJECTED_SUBJECT = "e2e reject me"  # refused in cleanup by header_checks
 
 
 def main_cf(p):
@@ -38,17 +47,37 @@ relayhost =
 relay_domains =
 alias_maps =
 alias_database =
-# Everything that is not the local test domain fails at once, inside Postfix.
+# Everything that is neither the local test domain nor the sink's fails at
+# once, inside Postfix.
 default_transport = error:e2e test instance delivers nothing outside {LOCAL_DOMAIN}
 relay_transport = $default_transport
 local_transport = $default_transport
+# {LOCAL_DOMAIN}: real virtual(8) delivery into one maildir under the test dir.
 virtual_mailbox_domains = {LOCAL_DOMAIN}
-virtual_mailbox_maps = static:ok
-virtual_transport = discard:e2e test sink
+virtual_mailbox_base = {p.vmail}
+virtual_mailbox_maps = static:mailbox/
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+virtual_transport = virtual
+# {RELAY_DOMAIN}: the smtp client relays it to the loopback sink, whose
+# replies decide sent / deferred / bounced. No retry within the test.
+transport_maps = inline:{{ {RELAY_DOMAIN}=smtp:[127.0.0.1]:{p.sink_port} }}
+minimal_backoff_time = 1h
+maximal_backoff_time = 2h
+queue_run_delay = 1h
+delay_warning_time = 0
 # Relay only for SASL clients; permit_mynetworks is deliberately absent, so the
 # test client on 127.0.0.1 is an outsider and gets 554 5.7.1 Relay access denied.
 smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
-smtpd_recipient_restrictions =
+smtpd_recipient_restrictions = check_recipient_access texthash:{p.etc}/recipient_access
+header_checks = regexp:{p.etc}/header_checks
+# postscreen ("screened"): the pregreet test only, with a short wait; a
+# client that talks first is dropped. 127.0.0.1 is not allowlisted (the
+# default postscreen_access_list is permit_mynetworks).
+postscreen_access_list =
+postscreen_greet_wait = 2s
+postscreen_greet_action = drop
+postscreen_cache_map = btree:$data_directory/postscreen_cache
 # anvil: count local clients too (the default exception is $mynetworks), and
 # report often so its statistics lines show up during the test.
 smtpd_client_event_limit_exceptions =
@@ -96,6 +125,13 @@ def master_cf(ports):
   -o smtpd_tls_wrappermode=yes
   -o smtpd_sasl_auth_enable=yes
   -o max_idle=2s
+127.0.0.1:{ports['screened']} inet n - n - 1 postscreen
+  -o syslog_name=postfix/screened
+  -o smtpd_service_name=screened-smtpd
+screened-smtpd pass - - n - - smtpd
+  -o syslog_name=postfix/screened
+dnsblog   unix - - n - 0 dnsblog
+tlsproxy  unix - - n - 0 tlsproxy
 cleanup   unix n - n - 0 cleanup
 qmgr      unix n - n 300 1 qmgr
 tlsmgr    unix - - n 1000? 1 tlsmgr
@@ -110,6 +146,8 @@ showq     unix n - n - - showq
 error     unix - - n - - error
 retry     unix - - n - - error
 discard   unix - - n - - discard
+smtp      unix - - n - - smtp
+virtual   unix - n n - - virtual
 anvil     unix - - n - 1 anvil
 scache    unix - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
@@ -122,6 +160,8 @@ class PostfixInstance:
 
     def __init__(self, root, cert, key, ports):
         self.root = root
+        self.vmail = os.path.join(root, "vmail")
+        self.sink_port = None  # set before configure()
         self.etc = os.path.join(root, "postfix-etc")
         self.queue = os.path.join(root, "queue")
         self.data = os.path.join(root, "data")
@@ -134,6 +174,13 @@ class PostfixInstance:
         for d in (self.etc, self.queue, self.data):
             os.makedirs(d, exist_ok=True)
         shutil.chown(self.data, "postfix", "postfix")
+        os.makedirs(self.vmail, exist_ok=True)
+        shutil.chown(self.vmail, 65534, 65534)
+        with open(os.path.join(self.etc, "recipient_access"), "w") as f:
+            f.write("%s 550 5.7.1 refused by the e2e access map\n" % BLOCKED_RCPT)
+        with open(os.path.join(self.etc, "header_checks"), "w") as f:
+            f.write("/^Subject: %s/ REJECT refused by the e2e header check\n"
+                    % REJECTED_SUBJECT)
         with open(os.path.join(self.etc, "main.cf"), "w") as f:
             f.write(main_cf(self))
         with open(os.path.join(self.etc, "master.cf"), "w") as f:

@@ -4,16 +4,25 @@
 Starts a private Postfix instance (own config, queue and data directories under a
 temporary directory, listening only on 127.0.0.1 high ports) with three smtpd
 services -- `smtp` without SASL, `submission` (STARTTLS, smtpd_tls_auth_only,
-Dovecot SASL) and `smtps` (TLS wrapper mode) -- logging through postlogd to a
-`maillog_file`, and a private Dovecot that only serves SASL auth to it. The
-exporter under test follows that log file live while a scripted SMTP client
-(Python smtplib) logs in, fails in every way we can provoke, is refused relay,
-meets a stopped Dovecot and opens bursts of simultaneous sessions. The client
-records what it did; at the end /metrics must equal that record exactly:
-connects, successes, failures by method and reason, backend errors, relay
-denials and peak sessions per service (the issue's list), and also
-disconnects, open sessions, queued messages by SASL method, rejects by code,
-connections lost after AUTH and anvil's connection count.
+Dovecot SASL) and `smtps` (TLS wrapper mode) -- and `screened`, postscreen in
+front of a fourth smtpd, logging through postlogd to a `maillog_file`, and a
+private Dovecot that only serves SASL auth to it. Mail for e2e.test is
+delivered by virtual(8) into a maildir; mail for sink.test is relayed by the
+smtp client to a loopback SMTP sink (smtp_sink.py) that accepts, defers or
+bounces each recipient by its name. The exporter under test follows that log
+file live while a scripted SMTP client (Python smtplib) logs in, fails in
+every way we can provoke, is refused relay, talks before postscreen's
+greeting, passes postscreen, is refused by an access map and by
+header_checks, relays mail that is sent, deferred and bounced, meets a
+stopped Dovecot and opens bursts of simultaneous sessions. The client records
+what it did; at the end /metrics must equal that record exactly: connects,
+successes, failures by method and reason, backend errors, relay denials and
+peak sessions per service (issue 13's list), disconnects, open sessions,
+queued messages by SASL method, rejects by code, connections lost after AUTH,
+anvil's connection count, and the mail flow (issue 14 item 8): delivery
+status by transport/status/DSN class, delivery delays once per attempt and
+per smtp line, qmgr arrivals (recipients, sizes) and removals, cleanup's
+messages and rejects, bounce notices and postscreen's verdicts.
 
 Usage (as root):
   run_e2e.py EXPORTER_BINARY [--keep] [--save-log PATH]
@@ -29,6 +38,7 @@ The modules, one job each (this file is the runner):
   world.py             the temporary directory, certificate, ports, the exporter,
                        start order and shutdown
   smtp_client.py       the scripted SMTP client; each action records its effect
+  smtp_sink.py         the next hop Postfix relays to: 250/451/550 by recipient
   scenario.py          the sessions, phase by phase
   truth.py             the client's record -> expected metric families, compare
 Generic process helpers are in tests/pylib/pseproc.py.
@@ -102,6 +112,9 @@ def main():
         started = time.monotonic()
         scenario(world, truth)
         log("scenario done in %.1fs" % (time.monotonic() - started))
+        psetest.check(sorted(world.sink.messages()) == sorted(truth.sink_messages),
+                      "the sink accepted %r, the client expected %r"
+                      % (world.sink.messages(), truth.sink_messages))
         # Stop the servers first so the log is final (their stop lines included).
         world.postfix.stop()
         world.stop_dovecot()

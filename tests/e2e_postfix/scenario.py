@@ -3,7 +3,8 @@ order, phase by phase. What each session must produce is recorded in the
 Truth by the Client methods it calls.
 """
 from e2e_common import BURST, EXTERNAL_DOMAIN, USERS, log, wait_for
-from smtp_client import Client, burst, session_meets_dead_backend
+from postfix_instance import RELAY_DOMAIN
+from smtp_client import Client, burst, pregreet, session_meets_dead_backend
 
 
 def scenario(world, truth):
@@ -81,7 +82,31 @@ def scenario(world, truth):
     c.relay_attempt(2)
     c.quit()
 
-    log("phase 5: Dovecot auth stopped, then restarted")
+    log("phase 5: postscreen, rejects, relayed and local delivery")
+    pregreet(world, truth)
+    c = Client(world, truth, "screened").ready()  # PASS NEW after the greeting wait
+    c.rcpt_blocked()
+    c.send_local(sender="someone@" + EXTERNAL_DOMAIN)
+    c.quit()
+    world.wait_quiescent()
+    c = Client(world, truth, "screened").ready()  # PASS OLD
+    c.send_rejected_by_header()
+    c.quit()
+    world.wait_quiescent()
+    sink = ["%s@%s" % (u, RELAY_DOMAIN) for u in ("ok1", "ok2", "defer1", "bounce1")]
+    c = Client(world, truth, "submission").ready()
+    c.auth_plain(A, PA, good=True)
+    c.send(sink)  # one smtp attempt: sent x2, deferred, bounced
+    c.send(["ok3@" + RELAY_DOMAIN])
+    c.quit()
+    c = Client(world, truth, "smtps").ready()
+    c.auth_login(B, PB, good=True)
+    c.send(["bounce2@" + RELAY_DOMAIN, "postmaster@e2e.test"], sender=B)
+    c.rcpt_blocked()
+    c.quit()
+    world.wait_mail_settled(truth)
+
+    log("phase 6: Dovecot auth stopped, then restarted")
     world.wait_quiescent()
     # Only fresh smtpd processes must meet the stopped Dovecot: a reused one
     # still holds its old auth connection and would fail differently.
@@ -99,7 +124,7 @@ def scenario(world, truth):
     c.send_local()
     c.quit()
 
-    log("phase 6: bursts of simultaneous sessions")
+    log("phase 7: bursts of simultaneous sessions")
     for svc, n in BURST.items():
         world.wait_quiescent()
         burst(world, truth, svc, n)

@@ -15,6 +15,7 @@ import threading
 import time
 
 from e2e_common import DEADLINE, LOCAL_DOMAIN, EXTERNAL_DOMAIN, USERS
+from postfix_instance import BLOCKED_RCPT, REJECTED_SUBJECT
 from psetest import TestFailure
 from truth import Truth
 
@@ -46,6 +47,16 @@ class Client:
                 time.sleep(0.1)
         truth.connects[service] += 1
         self.method = None  # SASL method once authenticated
+        if service == "screened":
+            # postscreen let us through: after the greeting wait the first
+            # time (PASS NEW), at once once its cache knows 127.0.0.1.
+            action = "pass_old" if truth.postscreen_passed else "pass_new"
+            truth.postscreen[(service, action)] += 1
+            truth.postscreen_passed = True
+            truth.note(service, "postscreen " + action)
+            # One session at a time on this service (the scenario waits for
+            # each to end in the log before the next).
+            truth.peak[service] = max(truth.peak[service], 1)
 
     def cmd(self, line, expect):
         verb, _, arg = line.partition(" ")
@@ -129,13 +140,37 @@ class Client:
         self.truth.disconnects[self.service] += 1  # Postfix still logs one
         self.smtp.close()
 
-    def send_local(self, sender="alice@" + LOCAL_DOMAIN):
-        rcpt = "postmaster@" + LOCAL_DOMAIN
-        refused = self.smtp.sendmail(sender, [rcpt], "Subject: e2e\r\n\r\nhello\r\n")
+    def send(self, rcpts, sender="alice@" + LOCAL_DOMAIN):
+        refused = self.smtp.sendmail(sender, rcpts, "Subject: e2e\r\n\r\nhello\r\n")
         if refused:
-            raise TestFailure("%s: local delivery refused: %r" % (self.service, refused))
+            raise TestFailure("%s: recipients refused: %r" % (self.service, refused))
         self.truth.messages[(self.service, self.method or "none")] += 1
-        self.truth.note(self.service, "sent mail to " + rcpt)
+        self.truth.accepted_message(sender, rcpts)
+        self.truth.note(self.service, "sent mail to " + ", ".join(rcpts))
+
+    def send_local(self, sender="alice@" + LOCAL_DOMAIN):
+        self.send(["postmaster@" + LOCAL_DOMAIN], sender)
+
+    def send_rejected_by_header(self, sender="alice@" + LOCAL_DOMAIN):
+        # smtpd has queued it (client=) when cleanup's header_checks refuse
+        # it at the end of DATA: no message-id, no qmgr, no smtpd reject line.
+        try:
+            self.smtp.sendmail(sender, ["postmaster@" + LOCAL_DOMAIN],
+                               "Subject: %s\r\n\r\nhello\r\n" % REJECTED_SUBJECT)
+            raise TestFailure("%s: header_checks did not reject" % self.service)
+        except smtplib.SMTPDataError as e:
+            if e.smtp_code != 550:
+                raise
+        self.truth.messages[(self.service, self.method or "none")] += 1
+        self.truth.cleanup_rejected += 1
+        self.truth.note(self.service, "mail refused by header_checks")
+
+    def rcpt_blocked(self):
+        self.cmd("MAIL FROM:<alice@%s>" % LOCAL_DOMAIN, (250,))
+        self.cmd("RCPT TO:<%s>" % BLOCKED_RCPT, (550,))
+        self.truth.rejects[(self.service, "550")] += 1
+        self.truth.note(self.service, "RCPT %s refused by the access map" % BLOCKED_RCPT)
+        self.cmd("RSET", (250,))
 
     def relay_attempt(self, n_rcpts):
         self.cmd("MAIL FROM:<outsider@%s>" % EXTERNAL_DOMAIN, (250,))
@@ -189,6 +224,30 @@ def session_meets_dead_backend(world, truth, service):
         sock.close()
     truth.backend_errors[service] += 1
     truth.note(service, "session while Dovecot is down -> backend error")
+
+
+def pregreet(world, truth):
+    """A client that talks before its turn: postscreen logs PREGREET and,
+    with postscreen_greet_action = drop, hangs up. Only a client postscreen
+    does not know yet is tested, so this must come before any pass."""
+    if truth.postscreen_passed:
+        raise TestFailure("pregreet after a postscreen pass would not be tested")
+    sock = socket.create_connection(("127.0.0.1", world.ports["screened"]), timeout=20)
+    try:
+        f = sock.makefile("rb")
+        if not f.readline().startswith(b"220-"):
+            raise TestFailure("screened: no postscreen greeting")
+        sock.sendall(b"EHLO early.e2e.test\r\n")
+        try:
+            data = f.read()
+        except OSError:
+            data = b""
+        if data and not data.startswith(b"521"):
+            raise TestFailure("screened: pregreet client answered %r" % data)
+    finally:
+        sock.close()
+    truth.postscreen[("screened", "pregreet")] += 1
+    truth.note("screened", "talked first -> postscreen PREGREET, dropped")
 
 
 def burst(world, truth, service, n):

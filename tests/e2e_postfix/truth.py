@@ -10,7 +10,14 @@ import collections
 import json
 import re
 
-from e2e_common import log
+from e2e_common import LOCAL_DOMAIN, log
+from postfix_instance import RELAY_DOMAIN
+import smtp_sink
+
+# The `service` label of the mail-flow daemons (cleanup, qmgr, bounce, smtp,
+# virtual): they log as plain "postfix".
+MAIL_SERVICE = "smtp"
+STAGES = ("before_queue_manager", "queue_manager", "connection_setup", "transmission")
 
 
 class Truth:
@@ -28,6 +35,22 @@ class Truth:
         self.lost_after = collections.Counter()  # (service, stage)
         self.anvil_count_max = 0
         self.journal = []
+        # Smtpd rejects other than relay denials: (service, code).
+        self.rejects = collections.Counter()
+        # Mail flow, all under MAIL_SERVICE but postscreen's.
+        self.delivery = collections.Counter()  # (transport, status, dsn_class)
+        self.attempts = collections.Counter()  # transport
+        self.smtp_lines = 0
+        self.smtp_deferred = 0
+        self.cleanup_processed = 0
+        self.cleanup_rejected = 0
+        self.qmgr_inserted = 0
+        self.qmgr_rcpts = 0
+        self.qmgr_removed = 0
+        self.bounce_notices = collections.Counter()  # type
+        self.postscreen = collections.Counter()  # (service, action)
+        self.postscreen_passed = False  # 127.0.0.1 is in postscreen's cache
+        self.sink_messages = []  # sorted recipients the sink must accept, per message
 
     def note(self, service, what):
         self.journal.append("%-10s %s" % (service, what))
@@ -35,6 +58,51 @@ class Truth:
     def failure(self, service, method, reason, what):
         self.failures[(service, method, reason)] += 1
         self.note(service, "%s -> failure %s/%s" % (what, method, reason))
+
+    def accepted_message(self, sender, rcpts):
+        """A message Postfix queued (250 after DATA) and what becomes of it.
+
+        cleanup logs its message-id and qmgr its arrival (nrcpt). Recipients
+        in LOCAL_DOMAIN are delivered by virtual(8); those in RELAY_DOMAIN by
+        the smtp client to the sink, in one attempt per message, each as the
+        sink answers its RCPT. A bounced recipient makes bounce(8) send the
+        sender a non-delivery notice at once, itself a message (from <>) to a
+        local sender. qmgr removes the message unless a recipient is deferred
+        (the retry is an hour away, after the test).
+        """
+        self.cleanup_processed += 1
+        self.qmgr_inserted += 1
+        self.qmgr_rcpts += len(rcpts)
+        outcomes = collections.Counter()
+        for r in rcpts:
+            domain = r.rsplit("@", 1)[1]
+            if domain == LOCAL_DOMAIN:
+                transport, code = "virtual", "250"
+            elif domain == RELAY_DOMAIN:
+                transport, code = "smtp", smtp_sink.rcpt_reply(r).decode()[:3]
+            else:
+                raise AssertionError("the scenario only mails %s and %s" % (LOCAL_DOMAIN, RELAY_DOMAIN))
+            status = {"2": "sent", "4": "deferred", "5": "bounced"}[code[0]]
+            outcomes[(transport, status, code[0])] += 1
+        for (transport, status, dsn), n in outcomes.items():
+            self.delivery[(transport, status, dsn)] += n
+        for transport in {t for t, _, _ in outcomes}:
+            self.attempts[transport] += 1
+        self.smtp_lines += sum(n for (t, _, _), n in outcomes.items() if t == "smtp")
+        self.smtp_deferred += outcomes[("smtp", "deferred", "4")]
+        sunk = sorted(r for r in rcpts if r.endswith("@" + RELAY_DOMAIN)
+                      and smtp_sink.rcpt_reply(r).startswith(b"250"))
+        if sunk:
+            self.sink_messages.append(sunk)
+        if not any(s == "deferred" for _, s, _ in outcomes):
+            self.qmgr_removed += 1
+        if any(s == "bounced" for _, s, _ in outcomes):
+            assert sender.endswith("@" + LOCAL_DOMAIN), "a bounce must come home"
+            self.bounce_notices["non_delivery"] += 1
+            self.accepted_message("", [sender])
+
+    def delivery_lines(self):
+        return sum(self.delivery.values())
 
     def rejected_credentials_reason(self, method):
         """The reason a wrong password / unknown user gets, from the protocol.
@@ -84,6 +152,22 @@ FAMILIES = {
     "postfix_smtpd_connections_lost_total": (
         ("service", "after_stage"), r"smtpd\[\d+\]: .*(lost connection|timeout|too many errors) after"),
     "postfix_anvil_connection_count_max": ((), r"anvil\[\d+\]: statistics: max connection count"),
+    # Mail flow (issue 14 item 8).
+    "postfix_delivery_status_total": (
+        ("service", "transport", "status", "dsn_class"), r": to=<.*status="),
+    "postfix_delivery_delay_seconds_count": (
+        ("service", "transport", "stage"), r": to=<.*delays="),
+    "postfix_smtp_delivery_delay_seconds_count": (("service", "stage"), r"/smtp\[\d+\]: .*delays="),
+    "postfix_smtp_deferred_messages_total": (("service",), r"/smtp\[\d+\]: .*status=deferred"),
+    "postfix_smtp_connect_errors_total": (("service", "class"), r"/smtp\[\d+\]: "),
+    "postfix_qmgr_messages_inserted_receipients_count": (("service",), r"qmgr\[\d+\]: .*nrcpt="),
+    "postfix_qmgr_messages_inserted_receipients_sum": (("service",), r"qmgr\[\d+\]: .*nrcpt="),
+    "postfix_qmgr_messages_inserted_size_bytes_count": (("service",), r"qmgr\[\d+\]: .*size="),
+    "postfix_qmgr_messages_removed_total": (("service",), r"qmgr\[\d+\]: \w+: removed"),
+    "postfix_cleanup_messages_processed_total": (("service",), r"cleanup\[\d+\]: \w+: message-id="),
+    "postfix_cleanup_messages_rejected_total": (("service",), r"cleanup\[\d+\]: \w+: reject: "),
+    "postfix_bounce_notifications_total": (("service", "type"), r"bounce\[\d+\]: "),
+    "postfix_postscreen_actions_total": (("service", "action"), r"postscreen\[\d+\]: "),
 }
 
 
@@ -102,13 +186,45 @@ def expected_families(truth):
         "postfix_smtpd_sessions": {},  # every session has ended: all zero
         "postfix_smtpd_messages_processed_total":
             {k: float(v) for k, v in truth.messages.items() if v},
-        # Relay denials are the only rejects the client provoked.
-        "postfix_smtpd_messages_rejected_total":
-            {(s, "554"): float(v) for s, v in truth.relay_denied.items() if v},
+        # Relay denials (554) and the access map's (550).
+        "postfix_smtpd_messages_rejected_total": {
+            k: float(v) for k, v in
+            (truth.rejects + collections.Counter({(s, "554"): v for s, v in
+                                                  truth.relay_denied.items()})).items()},
         "postfix_smtpd_connections_lost_total":
             {k: float(v) for k, v in truth.lost_after.items() if v},
         "postfix_anvil_connection_count_max":
             {(): float(truth.anvil_count_max)} if truth.anvil_count_max else {},
+        **mail_flow_families(truth),
+    }
+
+
+def mail_flow_families(truth):
+    m = MAIL_SERVICE
+
+    def one(v):
+        return {(m,): float(v)} if v else {}
+    return {
+        "postfix_delivery_status_total":
+            {(m,) + k: float(v) for k, v in truth.delivery.items() if v},
+        # This exporter's own: once per delivery attempt, not per recipient.
+        "postfix_delivery_delay_seconds_count":
+            {(m, t, st): float(n) for t, n in truth.attempts.items() for st in STAGES},
+        # kumina's: once per smtp delivery line.
+        "postfix_smtp_delivery_delay_seconds_count":
+            {(m, st): float(truth.smtp_lines) for st in STAGES} if truth.smtp_lines else {},
+        "postfix_smtp_deferred_messages_total": one(truth.smtp_deferred),
+        "postfix_smtp_connect_errors_total": {},  # the sink always answers
+        "postfix_qmgr_messages_inserted_receipients_count": one(truth.qmgr_inserted),
+        "postfix_qmgr_messages_inserted_receipients_sum": one(truth.qmgr_rcpts),
+        "postfix_qmgr_messages_inserted_size_bytes_count": one(truth.qmgr_inserted),
+        "postfix_qmgr_messages_removed_total": one(truth.qmgr_removed),
+        "postfix_cleanup_messages_processed_total": one(truth.cleanup_processed),
+        "postfix_cleanup_messages_rejected_total": one(truth.cleanup_rejected),
+        "postfix_bounce_notifications_total":
+            {(m, t): float(v) for t, v in truth.bounce_notices.items() if v},
+        "postfix_postscreen_actions_total":
+            {k: float(v) for k, v in truth.postscreen.items() if v},
     }
 
 

@@ -1,15 +1,17 @@
 """The world the end-to-end test runs in: a temporary directory holding a
-TLS certificate, the Postfix instance, the Dovecot instance and the exporter
-under test, with their start-up order and one shutdown() that stops every
+TLS certificate, the Postfix instance, the Dovecot instance, the SMTP sink
+Postfix relays to and the exporter under test, with their start-up order and one shutdown() that stops every
 process it started (by pid) and removes the directory unless kept.
 """
 import os
+import re
 import shutil
 import tempfile
 
 from e2e_common import log, wait_for
 from dovecot_instance import DovecotInstance
 from postfix_instance import SERVICES, PostfixInstance, open_smtpd_sessions
+from smtp_sink import SmtpSink
 import psetest
 import pseproc
 
@@ -27,11 +29,14 @@ class World:
         self.dovecot = DovecotInstance(
             self.root, os.path.join(self.postfix.queue, "private", "auth"))
         self.exporter = None
+        self.sink = SmtpSink()
 
     def configure(self):
         os.makedirs(os.path.dirname(self.cert), exist_ok=True)
         self._make_cert()
-        used = set()
+        # The sink first: its port (0 at bind) must not be one picked below.
+        self.postfix.sink_port = self.sink.start().port
+        used = {self.postfix.sink_port}
         for svc in SERVICES:
             p = psetest.free_port()
             while p in used:
@@ -87,7 +92,7 @@ class World:
             self.exporter = None
 
     def shutdown(self):
-        for step in (self.stop_exporter, self.postfix.stop, self.dovecot.stop):
+        for step in (self.stop_exporter, self.postfix.stop, self.dovecot.stop, self.sink.stop):
             try:
                 step()
             except Exception as e:  # keep cleaning up whatever happens
@@ -115,6 +120,19 @@ class World:
         """Until every smtpd session in the log has ended (its last lines are written)."""
         wait_for(lambda: not open_smtpd_sessions(self.read_log()),
                  "all smtpd sessions to end in the log")
+
+    def wait_mail_settled(self, truth):
+        """Until the log shows as many deliveries, removals and notices as
+        the client's record expects (more would show in the comparison)."""
+        def count(pattern):
+            return len(re.findall(pattern, self.read_log(), re.M))
+        wait_for(lambda: count(r": to=<.*, status=") >= truth.delivery_lines(),
+                 "%d delivery status lines" % truth.delivery_lines())
+        wait_for(lambda: count(r"qmgr\[\d+\]: \w+: removed$") >= truth.qmgr_removed,
+                 "%d messages removed by qmgr" % truth.qmgr_removed)
+        n = sum(truth.bounce_notices.values())
+        wait_for(lambda: count(r"bounce\[\d+\]: .* notification: ") >= n,
+                 "%d bounce notifications" % n)
 
     def smtpd_processes(self, service):
         return self.postfix.smtpd_processes(service)
