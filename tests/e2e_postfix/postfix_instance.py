@@ -18,6 +18,7 @@ import shutil
 import time
 
 from e2e_common import LOCAL_DOMAIN, log, wait_for
+import devlog_namespace
 import pseproc
 
 # The listening services; "screened" is postscreen in front of an smtpd.
@@ -100,8 +101,7 @@ smtpd_sasl_path = private/auth
 # ("bad command startup -- throttling") for 60 s by default; connections wait
 # in the listen queue meanwhile. Keep the pause short.
 service_throttle_time = 1s
-maillog_file = {p.maillog}
-maillog_file_prefixes = {p.root}
+{p.logging_conf()}
 biff = no
 """
 
@@ -156,16 +156,21 @@ postlog   unix-dgram n - n - 1 postlogd
 
 class PostfixInstance:
     """One Postfix under `root`; `cert`/`key` are the smtpd certificate.
-    `read_log` returns the log text Postfix has written so far."""
 
-    def __init__(self, root, cert, key, ports):
+    It logs through postlogd to the file `maillog`, or, given
+    `syslog_socket`, through syslog(3) to that socket: maillog_file is
+    empty and every postfix command runs in a mount namespace whose
+    /dev/log is the socket (devlog_namespace)."""
+
+    def __init__(self, root, cert, key, ports, syslog_socket=None):
         self.root = root
+        self.syslog_socket = syslog_socket
         self.vmail = os.path.join(root, "vmail")
         self.sink_port = None  # set before configure()
         self.etc = os.path.join(root, "postfix-etc")
         self.queue = os.path.join(root, "queue")
         self.data = os.path.join(root, "data")
-        self.maillog = os.path.join(root, "maillog")
+        self.maillog = None if syslog_socket else os.path.join(root, "maillog")
         self.cert, self.key, self.ports = cert, key, ports
         self.master_pid = None
         self.started = False
@@ -186,8 +191,17 @@ class PostfixInstance:
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
             f.write(master_cf(self.ports))
 
+    def logging_conf(self):
+        if self.syslog_socket:
+            return ("# syslog(3): /dev/log, which is the exporter's socket in the\n"
+                    "# namespace every postfix command runs in.\nmaillog_file =")
+        return "maillog_file = %s\nmaillog_file_prefixes = %s" % (self.maillog, self.root)
+
     def postfix(self, *args, check=True):
-        return pseproc.run(["postfix", "-c", self.etc] + list(args), check=check)
+        cmd = ["postfix", "-c", self.etc] + list(args)
+        if self.syslog_socket:
+            cmd = devlog_namespace.wrap(cmd, self.syslog_socket, self.root)
+        return pseproc.run(cmd, check=check)
 
     def start(self, read_log):
         # `check` creates the queue tree (private/ must exist before Dovecot

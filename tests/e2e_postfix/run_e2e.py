@@ -24,8 +24,15 @@ status by transport/status/DSN class, delivery delays once per attempt and
 per smtp line, qmgr arrivals (recipients, sizes) and removals, cleanup's
 messages and rejects, bounce notices and postscreen's verdicts.
 
+With --syslog (issue 15 item 5), the same scenario and expectations, but
+Postfix logs through syslog(3) (maillog_file empty) and every postfix command
+runs in a private mount namespace whose /dev/log is the exporter's
+--syslog.listen-address unixgram socket (devlog_namespace.py; the host's
+/dev/log is untouched); the exporter starts first and receives RFC 3164
+datagrams without a hostname.
+
 Usage (as root):
-  run_e2e.py EXPORTER_BINARY [--keep] [--save-log PATH]
+  run_e2e.py EXPORTER_BINARY [--syslog] [--keep] [--save-log PATH]
   run_e2e.py --no-exporter [--keep] [--save-log PATH]   # scenario + truth only
 
 Exit status: 0 pass, 1 mismatch or error, including missing prerequisites (not
@@ -37,6 +44,7 @@ The modules, one job each (this file is the runner):
   dovecot_instance.py  dovecot_conf() and start/stop of the auth-only Dovecot
   world.py             the temporary directory, certificate, ports, the exporter,
                        start order and shutdown
+  devlog_namespace.py  a command in a mount namespace whose /dev/log is a socket
   smtp_client.py       the scripted SMTP client; each action records its effect
   smtp_sink.py         the next hop Postfix relays to: 250/451/550 by recipient
   scenario.py          the sessions, phase by phase
@@ -76,18 +84,25 @@ def main():
     ap.add_argument("exporter", nargs="?", help="postfix_sasl_exporter binary")
     ap.add_argument("--no-exporter", action="store_true",
                     help="run the scenario and print the truth only")
+    ap.add_argument("--syslog", action="store_true",
+                    help="Postfix logs through syslog(3) to the exporter's socket, not to a file")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    ap.add_argument("--save-log", help="copy the resulting maillog here")
+    ap.add_argument("--save-log", help="copy the resulting log here")
     ap.add_argument("--save-truth", help="write the client's record (expected metrics) here, as JSON")
     args = ap.parse_args()
     if not args.exporter and not args.no_exporter:
         ap.error("give the exporter binary or --no-exporter")
+    if args.syslog and not args.exporter:
+        ap.error("--syslog needs the exporter: it receives the log")
 
     try:
         psetest.require_root("starts a private Postfix and Dovecot")
         for tool, package in (("postfix", "postfix"), ("postconf", "postfix"),
                               ("dovecot", "dovecot-core"), ("openssl", "openssl")):
             psetest.require_tool(tool, package)
+        if args.syslog:
+            for tool in ("unshare", "mount"):
+                psetest.require_tool(tool, "util-linux")
     except TestFailure as e:
         log("FAIL: %s" % e)
         return 1
@@ -98,16 +113,18 @@ def main():
     version = pseproc.run(["postconf", "-d", "-h", "mail_version"]).stdout.strip()
     log("Postfix %s, %s" % (version, pseproc.run(["dovecot", "--version"]).stdout.strip()))
     truth = Truth(version)
-    world = World(args.keep)
+    world = World(args.keep, syslog=args.syslog)
     atexit.register(world.shutdown)
     # SIGTERM (ctest timeout) must still clean up: turn it into SystemExit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     status = 1
     try:
         world.configure()
+        if args.syslog:  # the socket must exist before Postfix logs
+            world.start_exporter(os.path.abspath(args.exporter))
         world.start_postfix()
         world.start_dovecot()
-        if args.exporter:
+        if args.exporter and not args.syslog:
             world.start_exporter(os.path.abspath(args.exporter))
         started = time.monotonic()
         scenario(world, truth)
@@ -120,7 +137,7 @@ def main():
         world.stop_dovecot()
         if args.save_log:
             shutil.copyfile(world.log_path(), args.save_log)
-            log("saved maillog to " + args.save_log)
+            log("saved log to " + args.save_log)
         log("client journal:\n  " + "\n  ".join(truth.journal))
         if args.save_truth:
             save_truth(truth, args.save_truth)
@@ -129,6 +146,11 @@ def main():
                 log("truth %s %s" % (name, sorted(fam.items())))
             status = 0
             return status
+        if args.syslog:
+            # master's last words are the last datagram; once the exporter
+            # has echoed them, the echo holds every message.
+            wait_for(lambda: "terminating on signal" in world.read_log(),
+                     "master's 'terminating on signal' at the exporter", deadline=30)
         with open(world.log_path(), "rb") as f:
             n_lines = f.read().count(b"\n")
         try:
@@ -152,7 +174,7 @@ def main():
             log("ERROR:\n" + traceback.format_exc())
         tail = world.read_log().splitlines()[-40:]
         if tail:
-            log("last maillog lines:\n    " + "\n    ".join(tail))
+            log("last log lines:\n    " + "\n    ".join(tail))
     finally:
         world.shutdown()
     return status

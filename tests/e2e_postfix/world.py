@@ -1,7 +1,15 @@
 """The world the end-to-end test runs in: a temporary directory holding a
 TLS certificate, the Postfix instance, the Dovecot instance, the SMTP sink
-Postfix relays to and the exporter under test, with their start-up order and one shutdown() that stops every
-process it started (by pid) and removes the directory unless kept.
+Postfix relays to and the exporter under test, with their start-up order
+and one shutdown() that stops every process it started (by pid) and removes
+the directory unless kept.
+
+Two ways for the log to reach the exporter: a file (Postfix's postlogd
+`maillog_file`, which the exporter follows), or, with syslog=True, Postfix's
+syslog(3) datagrams to the exporter's unixgram socket (--syslog.listen-address;
+the exporter must then start first). read_log() is the log as written: the
+file, or what the exporter echoes of every message it received
+(--syslog.echo), so the scenario can wait on it either way.
 """
 import os
 import re
@@ -17,15 +25,19 @@ import pseproc
 
 
 class World:
-    def __init__(self, keep):
+    def __init__(self, keep, syslog=False):
         self.keep = keep
+        self.syslog = syslog
         self.root = tempfile.mkdtemp(prefix="pse-e2e-")
         # postfix and dovecot users must traverse it (queue, certificate, socket).
         os.chmod(self.root, 0o755)
         self.cert = os.path.join(self.root, "tls", "cert.pem")
         self.key = os.path.join(self.root, "tls", "key.pem")
         self.ports = {}
-        self.postfix = PostfixInstance(self.root, self.cert, self.key, self.ports)
+        self.syslog_socket = os.path.join(self.root, "syslog", "log") if syslog else None
+        self.echo = os.path.join(self.root, "exporter.stdout")
+        self.postfix = PostfixInstance(self.root, self.cert, self.key, self.ports,
+                                       syslog_socket=self.syslog_socket)
         self.dovecot = DovecotInstance(
             self.root, os.path.join(self.postfix.queue, "private", "auth"))
         self.exporter = None
@@ -66,14 +78,24 @@ class World:
         self.dovecot.stop()
 
     def start_exporter(self, binary):
-        args = ["--postfix.logfile_path=" + self.postfix.maillog,
-                "--postfix.logfile_from_beginning",
-                # The peaks must still be in the window when we scrape, however
-                # slow this machine is today.
-                "--sessions.peak_window=1h"]
+        # The peaks must still be in the window when we scrape, however slow
+        # this machine is today.
+        args = ["--sessions.peak_window=1h"]
+        if self.syslog:
+            os.makedirs(os.path.dirname(self.syslog_socket), exist_ok=True)
+            os.chmod(os.path.dirname(self.syslog_socket), 0o755)
+            args += ["--syslog.listen-address=unixgram://" + self.syslog_socket,
+                     "--syslog.echo"]
+        else:
+            args += ["--postfix.logfile_path=" + self.postfix.maillog,
+                     "--postfix.logfile_from_beginning"]
         log("starting %s %s" % (binary, " ".join(args)))
-        self.exporter = psetest.Daemon(binary, args, self.root)
+        with open(self.echo, "wb") as out:
+            self.exporter = psetest.Daemon(binary, args, self.root, stdout=out)
         self.exporter.wait_for(self.exporter.scrape, "exporter /metrics")
+        if self.syslog:
+            self.exporter.wait_for(lambda: os.path.exists(self.syslog_socket),
+                                   "the exporter's syslog socket")
 
     def scrape(self):
         return self.exporter.scrape()
@@ -107,7 +129,7 @@ class World:
     # -- the log -------------------------------------------------------------
 
     def log_path(self):
-        return self.postfix.maillog
+        return self.echo if self.syslog else self.postfix.maillog
 
     def read_log(self):
         try:

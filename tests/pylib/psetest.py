@@ -37,7 +37,8 @@ The whole API (everything else is private):
                                 samples); another exit status than
                                 expect_status (default 0) fails.
   Daemon(binary, args, workdir) the exporter as a daemon on a free port:
-                                wait_http/wait_ready/wait_for/scrape/get/stop/close.
+                                wait_http/wait_ready/wait_for/scrape/get/stop/close;
+                                stdout discarded unless stdout=<file>.
 
   log_line(second, program, pid, message)   one BSD-timestamped syslog line,
                                 `second` seconds after LOG_EPOCH (2024-05-14
@@ -309,7 +310,7 @@ class Daemon:
     still runs: call it from a finally or a unittest cleanup."""
 
     def __init__(self, binary, args, workdir, name="exporter", port=None, listen=True,
-                 stdin=None, env=None):
+                 stdin=None, env=None, stdout=None):
         self.port = port if port is not None else free_port()
         self.base = "http://127.0.0.1:%d" % self.port
         argv = [binary] + list(args)
@@ -318,7 +319,8 @@ class Daemon:
         self.stderr_path = os.path.join(workdir, name + ".stderr")
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(argv, stdin=stdin if stdin is not None else subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=self._stderr, env=_env(env))
+                                     stdout=stdout if stdout is not None else subprocess.DEVNULL,
+                                     stderr=self._stderr, env=_env(env))
         self.pid = self.proc.pid
 
     def stderr(self):
