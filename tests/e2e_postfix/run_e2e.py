@@ -22,7 +22,8 @@ queued messages by SASL method, rejects by code, connections lost after AUTH,
 anvil's connection count, and the mail flow (issue 14 item 8): delivery
 status by transport/status/DSN class, delivery delays once per attempt and
 per smtp line, qmgr arrivals (recipients, sizes) and removals, cleanup's
-messages and rejects, bounce notices and postscreen's verdicts.
+messages and rejects, bounce notices and postscreen's verdicts; and inbound
+TLS handshakes by protocol and cipher.
 
 With --syslog (issue 15 item 5), the same scenario and expectations, but
 Postfix logs through syslog(3) (maillog_file empty) and every postfix command

@@ -2,7 +2,7 @@
 order, phase by phase. What each session must produce is recorded in the
 Truth by the Client methods it calls.
 """
-from e2e_common import BURST, EXTERNAL_DOMAIN, USERS, log, wait_for
+from e2e_common import BURST, EXTERNAL_DOMAIN, LOCAL_DOMAIN, USERS, log, wait_for
 from postfix_instance import RELAY_DOMAIN
 from smtp_client import Client, burst, pregreet, session_meets_dead_backend
 
@@ -101,7 +101,7 @@ def scenario(world, truth):
     c.quit()
     c = Client(world, truth, "smtps").ready()
     c.auth_login(B, PB, good=True)
-    c.send(["bounce2@" + RELAY_DOMAIN, "postmaster@e2e.test"], sender=B)
+    c.send(["bounce2@" + RELAY_DOMAIN, "postmaster@" + LOCAL_DOMAIN], sender=B)
     c.rcpt_blocked()
     c.quit()
     world.wait_mail_settled(truth)

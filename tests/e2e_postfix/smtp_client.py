@@ -46,6 +46,8 @@ class Client:
                     raise
                 time.sleep(0.1)
         truth.connects[service] += 1
+        if service == "smtps":
+            truth.tls_handshake(service, self.smtp.sock)
         self.method = None  # SASL method once authenticated
         if service == "screened":
             # postscreen let us through: after the greeting wait the first
@@ -75,6 +77,7 @@ class Client:
         code, msg = self.smtp.starttls(context=self.tls)
         if code != 220:
             raise TestFailure("%s: STARTTLS answered %d %s" % (self.service, code, msg))
+        self.truth.tls_handshake(self.service, self.smtp.sock)
         self.ehlo()
 
     def ready(self):
@@ -200,6 +203,7 @@ def session_meets_dead_backend(world, truth, service):
         if service == "smtps":
             sock = ctx.wrap_socket(sock, server_hostname="localhost")
             truth.connects[service] += 1
+            truth.tls_handshake(service, sock)
         else:
             f = sock.makefile("rb")
             if not f.readline().startswith(b"220"):
@@ -212,6 +216,7 @@ def session_meets_dead_backend(world, truth, service):
             if not f.readline().startswith(b"220"):
                 raise TestFailure("%s: STARTTLS refused" % service)
             sock = ctx.wrap_socket(sock, server_hostname="localhost")
+            truth.tls_handshake(service, sock)
         # smtpd is dying now: the session must end without a greeting/EHLO reply.
         try:
             sock.sendall(b"EHLO client.e2e.test\r\n")
@@ -277,6 +282,7 @@ def burst(world, truth, service, n):
         raise TestFailure("%s burst failed: %s" % (service, errors))
     truth.connects[service] += truth_local.connects[service]
     truth.disconnects[service] += truth_local.disconnects[service]
+    truth.tls += truth_local.tls
     # Outside the bursts the client holds one session at a time, and each
     # burst starts only once the log shows every earlier session ended
     # (wait_quiescent); a session's end may still be logged just after the

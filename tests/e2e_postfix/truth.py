@@ -51,6 +51,8 @@ class Truth:
         self.postscreen = collections.Counter()  # (service, action)
         self.postscreen_passed = False  # 127.0.0.1 is in postscreen's cache
         self.sink_messages = []  # sorted recipients the sink must accept, per message
+        # Inbound TLS handshakes: (service, protocol, cipher, secret_bits).
+        self.tls = collections.Counter()
 
     def note(self, service, what):
         self.journal.append("%-10s %s" % (service, what))
@@ -58,6 +60,12 @@ class Truth:
     def failure(self, service, method, reason, what):
         self.failures[(service, method, reason)] += 1
         self.note(service, "%s -> failure %s/%s" % (what, method, reason))
+
+    def tls_handshake(self, service, ssl_sock):
+        """smtpd logs `Anonymous TLS connection established` for each
+        handshake (no client certificate), with what the client negotiated."""
+        name, _, bits = ssl_sock.cipher()
+        self.tls[(service, ssl_sock.version(), name, str(bits))] += 1
 
     def accepted_message(self, sender, rcpts):
         """A message Postfix queued (250 after DATA) and what becomes of it.
@@ -168,6 +176,11 @@ FAMILIES = {
     "postfix_cleanup_messages_rejected_total": (("service",), r"cleanup\[\d+\]: \w+: reject: "),
     "postfix_bounce_notifications_total": (("service", "type"), r"bounce\[\d+\]: "),
     "postfix_postscreen_actions_total": (("service", "action"), r"postscreen\[\d+\]: "),
+    "postfix_tls_connections_total": (
+        ("service", "direction", "trust", "protocol"), r"TLS connection established"),
+    "postfix_smtpd_tls_connections_total": (
+        ("service", "trust", "protocol", "cipher", "secret_bits", "algorithm_bits"),
+        r"smtpd\[\d+\]: .*TLS connection established"),
 }
 
 
@@ -196,6 +209,7 @@ def expected_families(truth):
         "postfix_anvil_connection_count_max":
             {(): float(truth.anvil_count_max)} if truth.anvil_count_max else {},
         **mail_flow_families(truth),
+        **tls_families(truth),
     }
 
 
@@ -226,6 +240,17 @@ def mail_flow_families(truth):
         "postfix_postscreen_actions_total":
             {k: float(v) for k, v in truth.postscreen.items() if v},
     }
+
+
+def tls_families(truth):
+    own, kumina = collections.Counter(), collections.Counter()
+    for (service, protocol, cipher, bits), n in truth.tls.items():
+        own[(service, "inbound", "Anonymous", protocol)] += n
+        # Python's ssl does not tell the algorithm bits; for the AEAD
+        # ciphers TLS 1.3 and 1.2 negotiate here they equal the secret bits.
+        kumina[(service, "Anonymous", protocol, cipher, bits, bits)] += n
+    return {"postfix_tls_connections_total": {k: float(v) for k, v in own.items()},
+            "postfix_smtpd_tls_connections_total": {k: float(v) for k, v in kumina.items()}}
 
 
 def family(samples, name, keys):
