@@ -51,6 +51,9 @@ The whole API (everything else is private):
   LINES, CONNECTS, ..., COUNTED metric family names MailLog counts.
   DEADLINE_S, POLL_S            the default wait deadline and poll interval.
 
+Processes a test starts itself (run to a file, pid_alive, children_of,
+pids_with_env, kill_pids, read_pidfile) are in the sibling pseproc.py.
+
 Waiting is always polling with a bounded deadline; reaching it is a failure,
 never a pass. No helper asserts a timing.
 """
