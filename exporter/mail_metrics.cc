@@ -198,7 +198,7 @@ std::string MailMetrics::Bounded(absl::string_view word, size_t max_len,
 
 bool MailMetrics::NewAttempt(const LogRecord& record, const MailFlowEvent& ev) {
   // The host too: in a log of several hosts, process ids repeat.
-  const uint64_t key = absl::HashOf(record.host, ev.queue_id, ev.relay, ev.delays_text);
+  const uint64_t key = absl::HashOf(record.host, ev.queue_id, ev.relay, ev.attempt_delays);
   if (last_attempt_.size() > 4096) last_attempt_.clear();
   uint64_t& last = last_attempt_[record.pid];
   if (last == key) return false;

@@ -99,6 +99,30 @@ TEST_F(MailMetricsTest, StatusPerRecipientDelayOncePerAttempt) {
   EXPECT_EQ(Value("postfix_smtp_deferred_messages_total", {{"service", "smtp"}}), 2);
 }
 
+// Regression (real Postfix 3.7, e2e test): one smtp attempt to a server that
+// answered RCPT with 550 for one recipient and 250 for the others. The
+// refused recipient is logged at RCPT time, so its transmission delay is
+// smaller than the delivered ones'; it is still the same attempt.
+TEST_F(MailMetricsTest, RecipientRefusedAtRcptSharesTheAttempt) {
+  Feed("postfix/smtp", 500,
+       "72B0DA7A2DA: to=<bounce1@sink.test>, relay=127.0.0.1[127.0.0.1]:44919, delay=0.07, "
+       "delays=0/0.01/0.02/0.04, dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: "
+       "550 5.1.1 no such user (in reply to RCPT TO command))");
+  Feed("postfix/smtp", 500,
+       "72B0DA7A2DA: to=<defer1@sink.test>, relay=127.0.0.1[127.0.0.1]:44919, delay=0.08, "
+       "delays=0/0.01/0.02/0.05, dsn=4.3.0, status=deferred (host 127.0.0.1[127.0.0.1] said: "
+       "451 4.3.0 try again later (in reply to RCPT TO command))");
+  Feed("postfix/smtp", 500,
+       "72B0DA7A2DA: to=<ok1@sink.test>, relay=127.0.0.1[127.0.0.1]:44919, delay=0.08, "
+       "delays=0/0.01/0.02/0.05, dsn=2.0.0, status=sent (250 2.0.0 accepted)");
+  EXPECT_EQ(HistogramCount(*registry_, "postfix_delivery_delay_seconds",
+                           {{"service", "smtp"}, {"transport", "smtp"}, {"stage", "transmission"}}),
+            1);
+  EXPECT_EQ(HistogramCount(*registry_, "postfix_smtp_delivery_delay_seconds",
+                           {{"service", "smtp"}, {"stage", "transmission"}}),
+            3);
+}
+
 TEST_F(MailMetricsTest, EverySyslogNameGetsItsService) {
   Feed("postfix-out/smtp", 400, kRcpt1);
   Feed("postfix/relay/smtp", 401, kRetry);

@@ -122,7 +122,7 @@ bool ParseDelivery(absl::string_view s, MailFlowEvent* ev) {
     s.remove_prefix(end + 2);
     if (Consume(&field, "delays=")) {
       ev->has_delays = ParseDelays(field, &ev->delays);
-      ev->delays_text = field;
+      if (ev->has_delays) ev->attempt_delays = field.substr(0, field.rfind('/'));
     } else if (Consume(&field, "dsn=")) {
       if (!field.empty() && field[0] >= '2' && field[0] <= '5') ev->dsn_class = field[0];
     }

@@ -134,10 +134,13 @@ struct MailFlowEvent {
   absl::string_view cipher;
   absl::string_view secret_bits;
   absl::string_view algorithm_bits;
-  // kDelivery: the queue id and the raw "a/b/c/d" text; with the relay they
-  // identify one delivery attempt (its recipients share them).
+  // kDelivery: the queue id and the raw "a/b/c" text of delays=a/b/c/d; with
+  // the relay they identify one delivery attempt, whose recipients share
+  // them. Not the transmission stage d: a recipient the server refuses at
+  // RCPT is logged before the others' DATA ends, with a smaller d (seen on
+  // Postfix 3.7 relaying to a server answering 250, 451 and 550 by recipient).
   absl::string_view queue_id;
-  absl::string_view delays_text;
+  absl::string_view attempt_delays;
 };
 
 // Reads record.daemon and record.message.

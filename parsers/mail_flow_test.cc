@@ -102,6 +102,8 @@ TEST(MailFlow, DelaysAreTheFourStages) {
   EXPECT_DOUBLE_EQ(ev.delays[1], 0.01);
   EXPECT_DOUBLE_EQ(ev.delays[2], 0.5);
   EXPECT_DOUBLE_EQ(ev.delays[3], 0.59);
+  // The attempt's identity leaves out the transmission stage.
+  EXPECT_EQ(ev.attempt_delays, "0.1/0.01/0.5");
 }
 
 TEST(MailFlow, NotDeliveryLines) {

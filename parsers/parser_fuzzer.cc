@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       pse::MailFlowEvent flow = pse::ParseMailFlow(record);
       sink = sink + static_cast<int>(flow.kind) + static_cast<int>(flow.status);
       for (absl::string_view v : {flow.relay, flow.protocol, flow.cipher, flow.secret_bits,
-                                  flow.algorithm_bits, flow.queue_id, flow.delays_text}) {
+                                  flow.algorithm_bits, flow.queue_id, flow.attempt_delays}) {
         if (!v.empty() &&
             (v.data() < line.data() || v.data() + v.size() > line.data() + line.size())) {
           __builtin_trap();

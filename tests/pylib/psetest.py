@@ -37,7 +37,8 @@ The whole API (everything else is private):
                                 samples); another exit status than
                                 expect_status (default 0) fails.
   Daemon(binary, args, workdir) the exporter as a daemon on a free port:
-                                wait_http/wait_ready/wait_for/scrape/get/stop/close.
+                                wait_http/wait_ready/wait_for/scrape/get/stop/close;
+                                stdout discarded unless stdout=<file>.
 
   log_line(second, program, pid, message)   one BSD-timestamped syslog line,
                                 `second` seconds after LOG_EPOCH (2024-05-14
@@ -49,6 +50,9 @@ The whole API (everything else is private):
                                 the metrics they must produce.
   LINES, CONNECTS, ..., COUNTED metric family names MailLog counts.
   DEADLINE_S, POLL_S            the default wait deadline and poll interval.
+
+Processes a test starts itself (run to a file, pid_alive, children_of,
+pids_with_env, kill_pids, read_pidfile) are in the sibling pseproc.py.
 
 Waiting is always polling with a bounded deadline; reaching it is a failure,
 never a pass. No helper asserts a timing.
@@ -309,7 +313,7 @@ class Daemon:
     still runs: call it from a finally or a unittest cleanup."""
 
     def __init__(self, binary, args, workdir, name="exporter", port=None, listen=True,
-                 stdin=None, env=None):
+                 stdin=None, env=None, stdout=None):
         self.port = port if port is not None else free_port()
         self.base = "http://127.0.0.1:%d" % self.port
         argv = [binary] + list(args)
@@ -318,7 +322,8 @@ class Daemon:
         self.stderr_path = os.path.join(workdir, name + ".stderr")
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(argv, stdin=stdin if stdin is not None else subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=self._stderr, env=_env(env))
+                                     stdout=stdout if stdout is not None else subprocess.DEVNULL,
+                                     stderr=self._stderr, env=_env(env))
         self.pid = self.proc.pid
 
     def stderr(self):
