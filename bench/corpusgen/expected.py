@@ -4,6 +4,7 @@ kumina's exporter and mtail's example can get right, and informative stats."""
 
 import collections
 
+from corpusgen import mailflow
 from corpusgen.model import START_YEAR
 
 
@@ -35,6 +36,7 @@ def expected_json(gen, args, written):
     ]
     if args.profile == "mix":
         complete.append("postfix_smtpd_sessions")
+        complete.extend(mailflow.COMPLETE)
     # Most sessions open at once per service (informative; not checked).
     ev = collections.defaultdict(list)
     for svc, t0, t1 in m.spans:

@@ -17,6 +17,7 @@ class NoiseMixin:
                       if r.random() < 0.3 else "%s: DKIM verification successful" % qid)
         self.push(t + 0.02, "postfix/qmgr[%d]" % self.pid_qmgr,
                   "%s: from=<%s>, size=%d, nrcpt=1 (queue active)" % (qid, sender, size))
+        self.mail_flow.queued(1, size)
         d = r.uniform(0.05, 0.9)
         if r.random() < 0.8:
             lmtp = r.choice(self.pool["lmtp"])
@@ -25,6 +26,7 @@ class NoiseMixin:
                       "delays=%.2f/0.01/0.01/%.2f, dsn=2.0.0, status=sent "
                       "(250 2.0.0 <%s> %s Saved)" % (qid, rcpt, HOST, d + 0.03, 0.02, d, rcpt,
                                                      "%016x" % r.getrandbits(64)))
+            self.mail_flow.delivered("lmtp", "sent", "2")
             self.push(t + 0.03 + d, "dovecot",
                       "lmtp(%s)<%d><%s>: msgid=<%s>: saved mail to INBOX" %
                       (rcpt, self.pool["lmtp"][0] + 7000, "%016x" % r.getrandbits(64), msgid))
@@ -33,7 +35,9 @@ class NoiseMixin:
                       "%s: to=<%s>, relay=local, delay=%.2f, delays=%.2f/0.01/0/%.2f, "
                       "dsn=2.0.0, status=sent (delivered to mailbox)" % (qid, rcpt, d + 0.03,
                                                                        0.02, d))
+            self.mail_flow.delivered("local", "sent", "2")
         self.push(t + 0.04 + d, "postfix/qmgr[%d]" % self.pid_qmgr, "%s: removed" % qid)
+        self.mail_flow.removed()
 
     def deliver_remote(self, t, qid, sender, nrcpt, size, msgid):
         r = self.r
@@ -43,10 +47,17 @@ class NoiseMixin:
                   "%s: DKIM-Signature field added (s=mail, d=%s)" % (qid, sender.split("@")[1]))
         self.push(t + 0.02, "postfix/qmgr[%d]" % self.pid_qmgr,
                   "%s: from=<%s>, size=%d, nrcpt=%d (queue active)" % (qid, sender, size, nrcpt))
+        self.mail_flow.queued(nrcpt, size)
         tt = t + 0.03
+        last_pid = None
         for _ in range(nrcpt):
             mxh, mxip, dom = r.choice(REMOTE_MX)
-            smtp = "postfix/smtp[%d]" % r.choice(self.pool["smtp"])
+            pid = r.choice(self.pool["smtp"])
+            if pid == last_pid:  # each recipient is its own attempt, by another process
+                pool = self.pool["smtp"]
+                pid = pool[(pool.index(pid) + 1) % len(pool)]
+            last_pid = pid
+            smtp = "postfix/smtp[%d]" % pid
             d = r.uniform(0.2, 2.5)
             if r.random() < 0.9:
                 self.push(tt + d / 3, smtp,
@@ -57,13 +68,17 @@ class NoiseMixin:
                           "dsn=2.0.0, status=sent (250 2.0.0 OK  %d %s - gsmtp)" %
                           (qid, r.choice(DICTIONARY), dom, mxh, mxip, d, d / 3, d * 2 / 3,
                            int(tt), "%08x" % r.getrandbits(32)))
+                self.mail_flow.tls("smtp", "outbound", "Verified", TLS_IN12)
+                self.mail_flow.delivered("smtp", "sent", "2")
             else:
                 self.push(tt + d, smtp,
                           "%s: to=<%s@%s>, relay=none, delay=%.1f, delays=0.03/0.01/%.1f/0, "
                           "dsn=4.4.1, status=deferred (connect to %s[%s]:25: Connection timed out)"
                           % (qid, r.choice(DICTIONARY), dom, d + 30, d + 30, mxh, mxip))
+                self.mail_flow.delivered("smtp", "deferred", "4")
             tt += 0.001
         self.push(tt + 2.6, "postfix/qmgr[%d]" % self.pid_qmgr, "%s: removed" % qid)
+        self.mail_flow.removed()
 
     def dovecot_imap(self, t):
         r = self.r
@@ -96,12 +111,14 @@ class NoiseMixin:
         if x < 0.4:
             self.push(t + 0.07, ps, "PREGREET 11 after 0.07 from [%s]:%d: EHLO %s\\r\\n" %
                       (ip, port, r.choice(HELOS)))
+            self.mail_flow.postscreen("pregreet")
             self.push(t + 6.1, ps, "DISCONNECT [%s]:%d" % (ip, port))
         elif x < 0.8:
             self.push(t + 0.2, "postfix/dnsblog[%d]" % r.choice(self.pool["dnsblog"]),
                       "addr %s listed by domain zen.spamhaus.org as 127.0.0.%d" %
                       (ip, r.choice((2, 3, 4, 10, 11))))
             self.push(t + 0.3, ps, "DNSBL rank %d for [%s]:%d" % (r.randrange(2, 8), ip, port))
+            self.mail_flow.postscreen("dnsbl_rank")
             self.push(t + 1.3, ps, "NOQUEUE: reject: RCPT from [%s]:%d: 550 5.7.1 Service "
                       "unavailable; client [%s] blocked using zen.spamhaus.org; from=<%s@%s>, "
                       "to=<%s@%s>, proto=ESMTP, helo=<%s>" %
@@ -111,6 +128,7 @@ class NoiseMixin:
         else:
             self.push(t + 2.1, ps, "HANGUP after 2.1 from [%s]:%d in tests before SMTP handshake"
                       % (ip, port))
+            self.mail_flow.postscreen("hangup")
             self.push(t + 2.1, ps, "DISCONNECT [%s]:%d" % (ip, port))
 
     def anvil(self, t):

@@ -9,6 +9,7 @@ import collections
 import heapq
 import random
 
+from corpusgen.mailflow import MailFlowTruth
 from corpusgen.model import (HOST, MX_IP, START_EPOCH, METHODS, SMTPD_PATH, TLS_IN, TLS_IN12,
                              LOCAL_DOMAINS, Model, Clock)
 
@@ -18,6 +19,7 @@ class Writer:
         self.a = args
         self.r = random.Random(args.seed)
         self.m = Model()
+        self.mail_flow = MailFlowTruth(self.m)
         self.clock = Clock()
         self.heap = []
         self.seq = 0
@@ -161,10 +163,12 @@ class Writer:
         self.m.inc("postfix_smtpd_messages_processed_total", service=s["service"],
                    sasl_method=label)
 
-    def reject(self, s, t, cmd, code, text, tail, relay=False):
+    def reject(self, s, t, cmd, code, text, tail, category, relay=False):
         self.push(t, s["tag"], "NOQUEUE: reject: %s from %s: %d %s; %s" %
                   (cmd, s["client"], code, text, tail))
         self.m.inc("postfix_smtpd_messages_rejected_total", service=s["service"], code=str(code))
+        self.m.inc("postfix_smtpd_rejects_total", service=s["service"], stage=cmd,
+                   category=category)
         if relay:
             self.m.inc("postfix_smtpd_relay_denied_total", service=s["service"])
 
@@ -210,14 +214,17 @@ class Writer:
         proto = TLS_IN if self.r.random() < 0.8 else TLS_IN12
         self.push(t, s["tag"], "%s TLS connection established from %s: %s" % (trust, s["client"],
                                                                               proto))
+        self.mail_flow.tls(s["service"], "inbound", trust, proto)
 
     def postscreen_pass(self, t, ip, port):
         ps = "postfix/postscreen[%d]" % self.pid_postscreen
         self.push(t, ps, "CONNECT from [%s]:%d to [%s]:25" % (ip, port, MX_IP))
         if self.r.random() < 0.3:
             self.push(t + 0.001, ps, "PASS NEW [%s]:%d" % (ip, port))
+            self.mail_flow.postscreen("pass_new")
         else:
             self.push(t + 0.001, ps, "PASS OLD [%s]:%d" % (ip, port))
+            self.mail_flow.postscreen("pass_old")
 
 
     # ---- segments and the main loop ----------------------------------------
