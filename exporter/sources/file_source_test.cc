@@ -430,11 +430,25 @@ TEST_F(FileSourceTest, StdinPipeReadToEofThenAtEnd) {
   close(p[0]);
 }
 
-TEST_F(FileSourceTest, FifoReopensWhenWritersGoAway) {
-  const std::string fifo = dir_ + "/fifo";
-  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  FileSourceOptions o = Options();
-  o.path = fifo;
+// A FIFO in the test directory and options that follow it.
+class FifoTest : public FileSourceTest {
+ protected:
+  void SetUp() override {
+    FileSourceTest::SetUp();
+    fifo_ = dir_ + "/fifo";
+    ASSERT_EQ(mkfifo(fifo_.c_str(), 0600), 0);
+  }
+  FileSourceOptions FifoOptions() {
+    FileSourceOptions o = Options();
+    o.path = fifo_;
+    return o;
+  }
+  std::string fifo_;
+};
+
+TEST_F(FifoTest, FifoReopensWhenWritersGoAway) {
+  const std::string& fifo = fifo_;
+  FileSourceOptions o = FifoOptions();
   auto src = MustCreate(o);
   EXPECT_TRUE(src->stats().up);
   EXPECT_THAT(PollAll(src.get()), IsEmpty());  // no writer yet: not the end
@@ -472,11 +486,9 @@ class ScopedIgnoreSigpipe {
 // Writers come and go while the source reopens the FIFO after each hang-up:
 // a line written between one writer's hang-up and the reopen must not be
 // dropped with the old descriptor (CI once lost half a log this way).
-TEST_F(FileSourceTest, FifoLosesNoLineAcrossManyShortLivedWriters) {
-  const std::string fifo = dir_ + "/fifo";
-  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  FileSourceOptions o = Options();
-  o.path = fifo;
+TEST_F(FifoTest, FifoLosesNoLineAcrossManyShortLivedWriters) {
+  const std::string& fifo = fifo_;
+  FileSourceOptions o = FifoOptions();
   auto src = MustCreate(o);
   const ScopedIgnoreSigpipe no_sigpipe;
   constexpr int kWriters = 5000;
@@ -506,11 +518,9 @@ TEST_F(FileSourceTest, FifoLosesNoLineAcrossManyShortLivedWriters) {
   for (int i = 0; i < kWriters; ++i) EXPECT_EQ(got[i], absl::StrCat("w", i));
 }
 
-TEST_F(FileSourceTest, FifoOnceEndsWhenWriterGoesAway) {
-  const std::string fifo = dir_ + "/fifo";
-  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  FileSourceOptions o = Options();
-  o.path = fifo;
+TEST_F(FifoTest, FifoOnceEndsWhenWriterGoesAway) {
+  const std::string& fifo = fifo_;
+  FileSourceOptions o = FifoOptions();
   o.once = true;
   auto src = MustCreate(o);
   EXPECT_THAT(PollAll(src.get()), IsEmpty());
