@@ -86,8 +86,8 @@ absl::StatusOr<SipKey> UsernameLabeler::ReadKeyFile(const std::string& path) {
   std::string secret(kMaxKeyFileBytes + 1, '\0');
   in.read(&secret[0], static_cast<std::streamsize>(secret.size()));
   if (in.bad()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--triage.username_hash_key_file: cannot read ", path));
+    return absl::InvalidArgumentError(absl::StrCat("--triage.username_hash_key_file: cannot read ",
+                                                   path, ": ", std::strerror(errno)));
   }
   secret.resize(static_cast<size_t>(in.gcount()));
   if (secret.size() < kMinKeyBytes || secret.size() > kMaxKeyFileBytes) {
