@@ -20,7 +20,8 @@
 // name with `plain`.
 //
 // Memory, fixed by N: two sketches of max(64, 8N) candidates (~60 bytes
-// each) and, per tracked name (at most 2N), a HyperLogLog of 2^8 registers
+// each) with their 32 KiB admission tables (top_series.h) and, per tracked
+// name (at most 2N), a HyperLogLog of 2^8 registers
 // per slice of the window (10 slices + the running maximum: at most 3 KiB):
 // the estimate is exact to within one or two below ~50 clients and has a
 // standard error of 1.04/16 = 6.5% beyond.

@@ -1,5 +1,7 @@
 #include "exporter/triage/siphash.h"
 
+#include <cstring>
+
 namespace pse {
 namespace triage {
 namespace {
@@ -11,6 +13,17 @@ inline uint64_t LoadLE(const unsigned char* p, size_t n) {
   uint64_t w = 0;
   for (size_t i = n; i-- > 0;) w = (w << 8) | p[i];
   return w;
+}
+
+// Eight bytes at `p` as a little-endian word (one load on such hosts).
+inline uint64_t LoadLE64(const unsigned char* p) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+#else
+  return LoadLE(p, 8);
+#endif
 }
 
 struct State {
@@ -53,7 +66,7 @@ uint64_t SipHash24(const SipKey& key, absl::string_view message) {
   const auto* p = reinterpret_cast<const unsigned char*>(message.data());
   const size_t len = message.size();
   size_t left = len;
-  for (; left >= 8; left -= 8, p += 8) s.Compress(LoadLE(p, 8));
+  for (; left >= 8; left -= 8, p += 8) s.Compress(LoadLE64(p));
   // The last word: the remaining bytes, and the length's low byte on top.
   s.Compress(LoadLE(p, left) | (static_cast<uint64_t>(len & 0xff) << 56));
   s.v2 ^= 0xff;

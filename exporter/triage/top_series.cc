@@ -31,7 +31,8 @@ TopSeries::TopSeries(prometheus::Family<prometheus::Counter>* family, std::strin
       top_(static_cast<size_t>(std::max(1, top))),
       min_count_(static_cast<uint64_t>(std::max(1, min_count))),
       other_(&family->Add({{label_name_, "other"}})),
-      sketch_(std::max<size_t>(64, 8 * top_)) {}
+      sketch_(std::max<size_t>(64, 8 * top_)),
+      recent_(kRecent, 0) {}
 
 void TopSeries::AddOther(uint64_t n) {
   if (n == 0) return;
@@ -52,11 +53,22 @@ uint64_t TopSeries::Guaranteed(uint64_t key) const {
 TopSeries::Change TopSeries::Add(uint64_t key, uint64_t n, absl::FunctionRef<std::string()> label) {
   Change change;
   if (n == 0) return change;
+  auto found = series_.find(key);
+  uint64_t weight = n;
+  if (found == series_.end() && sketch_.Find(key) == nullptr) {
+    uint64_t& seen = recent_[key & (kRecent - 1)];
+    if (seen != key) {
+      seen = key;
+      AddOther(n);
+      return change;
+    }
+    seen = 0;
+    weight = n + 1;  // the occurrence the table remembered
+  }
   uint64_t evicted = 0;
   bool did_evict = false;
-  const uint64_t guaranteed = sketch_.Add(key, n, &evicted, &did_evict).guaranteed();
+  const uint64_t guaranteed = sketch_.Add(key, weight, &evicted, &did_evict).guaranteed();
   if (did_evict && series_.contains(evicted)) weakest_valid_ = false;
-  auto found = series_.find(key);
   if (found != series_.end()) {
     if (weakest_valid_ && key == weakest_) weakest_valid_ = false;
     found->second.counter->Increment(static_cast<double>(n));
@@ -119,7 +131,7 @@ const std::string* TopSeries::LabelOf(uint64_t key) const {
 size_t TopSeries::MemoryBytes() const {
   // Sketch slots, heap and index; the series' labels are short.
   return sketch_.capacity() * (sizeof(SpaceSaving<uint64_t>::Entry) + 2 * sizeof(size_t) + 24) +
-         series_.size() * (sizeof(Series) + 64 + 16);
+         series_.size() * (sizeof(Series) + 64 + 16) + recent_.capacity() * sizeof(uint64_t);
 }
 
 // TAG other VALUE | TAG series KEY LABEL_HEX VALUE | TAG sketch KEY COUNT ERROR

@@ -10,6 +10,16 @@
 // earned it, so no series ever decreases, and the series always sum to
 // everything added.
 //
+// Admission (TinyLFU's "doorkeeper"): a key the sketch does not hold enters
+// it only when it comes back while a direct-mapped table of the last
+// kRecent keys seen once still remembers it, and then with that earlier
+// occurrence counted. A spray of names used once (1 M distinct failures)
+// then costs two lookups and a store per name instead of an eviction from
+// the sketch each; a key more frequent than 1/kRecent of the stream (every
+// key the sketch can rank is above 1/capacity) gets in on its second
+// occurrence almost surely. The sketch's counts stay upper bounds of what
+// was admitted and count - error stays a lower bound of the true count.
+//
 // Label values are made by the caller once per promotion and kept (for the
 // state file and the owner's other families). Not thread-safe.
 #ifndef PSE_EXPORTER_TRIAGE_TOP_SERIES_H_
@@ -84,6 +94,9 @@ class TopSeries {
   bool weakest_valid_ = false;
   uint64_t weakest_ = 0;
   uint64_t weakest_count_ = 0;
+  // Keys seen once lately, by their low bits (keys are hash values).
+  static constexpr size_t kRecent = 4096;
+  std::vector<uint64_t> recent_;
   // Read from the state file, waiting for FinishRestore.
   std::vector<std::pair<uint64_t, Series>> restored_;
 };
