@@ -11,9 +11,13 @@ With --top-usernames K both logs run again with --triage.top_usernames=K
 the cost of that feature is printed: CPU per line and peak RSS against the
 same log without it, plus the by-username families summing exactly to the
 failures and to the messages. Each run is repeated --repeat times and the
-fastest kept (the machine is shared; RSS is the same every time).
+fastest kept (the machine is shared; RSS is the same every time). On a busy
+machine CPU time swings by more than the feature costs: --instructions also
+counts the instructions per line of each run under valgrind's callgrind
+(exact and repeatable; use a smaller N, callgrind is ~50x slower).
 
     bench/triage_attack.py build/postfix_sasl_exporter [N] [--top-usernames K] [--repeat R]
+                           [--instructions]
 """
 import argparse
 import os
@@ -56,6 +60,15 @@ def run(exporter, log, extra=(), repeat=1):
     return best
 
 
+def instructions(exporter, log, extra=()):
+    """Instructions callgrind counts for one --once run over `log`."""
+    r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                        exporter, "--once", "--postfix.logfile_path=" + log,
+                        "--postfix.syslog_year=2024"] + list(extra),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    return int(re.search(r"Collected : (\d+)", r.stderr).group(1))
+
+
 def total(text, family):
     return sum(float(v) for v in re.findall(r"^%s(?:\{.*\})? (\S+)$" % family, text, re.M))
 
@@ -66,6 +79,7 @@ def main():
     ap.add_argument("n", nargs="?", type=int, default=1000000)
     ap.add_argument("--top-usernames", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--instructions", action="store_true")
     args = ap.parse_args()
     n = args.n
     lines = 3 * n
@@ -103,6 +117,13 @@ def main():
             print("by-username failures sum %d, by-username messages sum %d" % (by_user, by_msg))
             ok = ok and by_user == n and by_msg == n \
                 and total(text, "postfix_smtpd_sasl_authentication_failures_total") == n
+            if args.instructions:
+                for what, log in (("successes", ok_log), ("failures", fail_log)):
+                    base = instructions(args.exporter, log)
+                    with_k = instructions(args.exporter, log, flag)
+                    print("%s: %.0f instructions/line, %.0f with %s (%+.1f%%)"
+                          % (what, base / lines, with_k / lines, flag[0],
+                             100.0 * (with_k / base - 1)))
     print("counts OK" if ok else "COUNTS WRONG")
     return 0 if ok else 1
 
