@@ -271,6 +271,7 @@ absl::Status Triage::Restore(const std::vector<std::string>& lines) {
       }
       if (same_config && !sketch_.Restore(e)) return bad();
     } else if (t[0] == "users") {
+      if (t.size() < 2) return bad();
       users.push_back(line.substr(6));
     } else if (t[0] == "clients" || t[0] == "usernames") {
       triage::DistinctWindow& w = t[0] == "clients" ? clients_ : usernames_;
