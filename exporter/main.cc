@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "exporter/config.h"
@@ -23,7 +24,9 @@
 #include "exporter/sources/journal_source.h"
 #include "exporter/sources/multi_source.h"
 #include "exporter/sources/syslog_receiver.h"
+#include "exporter/state_file.h"
 #include "exporter/state_store.h"
+#include "exporter/triage/username_label.h"
 #include "parsers/reason_rules.h"
 #include "prometheus/registry.h"
 
@@ -46,6 +49,8 @@ struct Settings {
   bool version = false;
   bool systemd_enable = false;
   std::string state_file;
+  // --triage.hash_username: print this name's label and exit.
+  std::string hash_username;
   std::vector<OptionSet::Mapping> reason_rules;
   std::string log_level = "info";
   std::string log_format = "logfmt";
@@ -186,7 +191,20 @@ void DeclareOptions(OptionSet* o, Settings* s) {
                  "trailing window of log time of postfix_smtpd_sasl_failing_clients and "
                  "_failing_usernames, and the half-life of the top-network ranking");
   o->AddInt("triage.min_count", &triage.min_count, 1, 1000000,
-            "recent failures a client network needs before it gets its own series");
+            "recent failures a client network (or user name) needs before it gets its own "
+            "series");
+  o->AddInt("triage.top_usernames", &triage.top_usernames, 0, Triage::kMaxTopUsernames,
+            "user names with their own postfix_smtpd_sasl_failures_by_username_total and "
+            "_messages_by_username_total series, and _username_clients gauge (accounts at "
+            "risk); 0: off");
+  o->AddString("triage.username_hash_key_file", &triage.username_hash_key_file,
+               "file whose content (at least 16 bytes) keys the hash user names are exported "
+               "as; empty: a random key, kept in --state.file");
+  o->AddBool("triage.plain_usernames", &triage.plain_usernames,
+             "export user names as they are (sanitised, at most 64 bytes) instead of hashes");
+  o->AddString("triage.hash_username", &s->hash_username,
+               "print the username label of this name (with the key file, or the key kept in "
+               "--state.file) and exit");
 
   o->AddString("postfix.showq_path", &s->daemon.showq_path,
                "Postfix's showq socket (e.g. /var/spool/postfix/public/showq), read at every "
@@ -290,6 +308,55 @@ int ConfigError(absl::string_view message) {
   return kExitConfig;
 }
 
+// The user name hash key: the key file's, else a random one (which a saved
+// state replaces, see AccountTriage). Logged once when hashes are
+// per-install.
+absl::Status LoadUsernameKey(Triage::Options* triage) {
+  if (!triage->username_hash_key_file.empty()) {
+    absl::StatusOr<triage::SipKey> key =
+        triage::UsernameLabeler::ReadKeyFile(triage->username_hash_key_file);
+    if (!key.ok()) return key.status();
+    triage->username_key = *key;
+    return absl::OkStatus();
+  }
+  triage->username_key = triage::UsernameLabeler::RandomKey();
+  if (triage->top_usernames > 0 && !triage->plain_usernames) {
+    Log(LogLevel::kInfo,
+        "user names are exported as hashes under a random per-install key (kept in "
+        "--state.file when set); set --triage.username_hash_key_file for hashes an operator can "
+        "reproduce",
+        {});
+  }
+  return absl::OkStatus();
+}
+
+// --triage.hash_username: the label NAME gets with the configured key (the
+// key file, or the random key a state file keeps), on stdout.
+int PrintUsernameLabel(Settings* s) {
+  Triage::Options& t = s->pipeline.triage;
+  if (t.username_hash_key_file.empty() && !t.plain_usernames) {
+    if (s->state_file.empty()) {
+      return ConfigError(
+          "--triage.hash_username needs --triage.username_hash_key_file, or --state.file "
+          "holding the per-install key");
+    }
+    absl::StatusOr<StateDocument> doc = LoadStateFile(s->state_file);
+    if (!doc.ok()) return ConfigError(absl::StrCat(s->state_file, ": ", doc.status().message()));
+    std::vector<std::string> users;
+    for (const std::string& line : doc->sections["triage"]) {
+      if (absl::StartsWith(line, "users ")) users.push_back(line.substr(6));
+    }
+    absl::StatusOr<triage::SipKey> key = triage::AccountTriage::SavedKey(users);
+    if (!key.ok()) {
+      return ConfigError(absl::StrCat(s->state_file, " holds no user name key"));
+    }
+    t.username_key = *key;
+  }
+  const triage::UsernameLabeler labeler(t.username_key, t.plain_usernames);
+  std::cout << labeler.Label(s->hash_username, labeler.Identity(s->hash_username)) << "\n";
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   Settings s;
   OptionSet options;
@@ -308,6 +375,16 @@ int Main(int argc, char** argv) {
     return 0;
   }
   ConfigureLogging(s.log_level, s.log_format);
+  if (!s.hash_username.empty()) {
+    if (!s.pipeline.triage.username_hash_key_file.empty()) {
+      absl::Status key = LoadUsernameKey(&s.pipeline.triage);
+      if (!key.ok()) return ConfigError(key.message());
+    }
+    return PrintUsernameLabel(&s);
+  }
+  if (absl::Status key = LoadUsernameKey(&s.pipeline.triage); !key.ok()) {
+    return ConfigError(key.message());
+  }
   if (absl::Status rules = BuildReasonRules(&s); !rules.ok()) return ConfigError(rules.message());
   if (s.once && s.file.path.empty() && !s.systemd_enable) {
     return ConfigError("--once needs --postfix.logfile_path (- for stdin) or --systemd.enable");

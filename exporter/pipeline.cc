@@ -62,6 +62,9 @@ void Pipeline::Process(const LogRecord& record) {
     if (id.valid()) mail_->Handle(id.label, services_.label(id.label), record, flow);
   }
   if (event.type == EventType::kIgnored) return;
+  if (event.type == EventType::kMessageQueued && !event.sasl_username.empty()) {
+    triage_->OnAuthenticatedMessage(event.client_addr, event.sasl_username);
+  }
   state_.Handle(services_.Resolve(record.syslog_name), state_.Key(record.host, record.pid), event);
 }
 

@@ -142,11 +142,13 @@ struct PostfixEvent {
   // authentication is logged once per recipient of the message.
   absl::string_view queue_id;
   bool in_delivery_status = false;
-  // kSaslFailed, kSaslAborted, kDisconnect: the client address as logged
-  // between brackets ("192.0.2.7", "2001:db8::1", "unknown").
+  // kSaslFailed, kSaslAborted, kDisconnect, kMessageQueued: the client
+  // address as logged between brackets ("192.0.2.7", "2001:db8::1",
+  // "unknown").
   absl::string_view client_addr;
-  // kSaslFailed: the name after ", sasl_username=" (Postfix >= 3.9); ""
-  // when absent or "(unavailable)". Chosen by the client: never a label.
+  // kSaslFailed, kSaslAborted: the name after ", sasl_username=" (Postfix
+  // >= 3.9); "" when absent or "(unavailable)". kMessageQueued: the
+  // authenticated user name. Never a label as it is (see triage/accounts.h).
   absl::string_view sasl_username;
 };
 

@@ -1,5 +1,6 @@
 #include "parsers/postfix_parser.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "absl/strings/ascii.h"
@@ -130,10 +131,31 @@ bool IsCodelessReject(absl::string_view s) {
   return absl::StartsWith(s, ": bare <LF> received;");
 }
 
+// The address inside "name[address]" (ParseClientPrefix's match).
+absl::string_view ClientAddressOf(absl::string_view client) {
+  const size_t open = client.find('[');
+  const size_t close = client.find(']', open);
+  if (open == absl::string_view::npos || close == absl::string_view::npos) return {};
+  return client.substr(open + 1, close - open - 1);
+}
+
+// The name after "client=..., sasl_username=": up to the first field
+// Postfix may write after it (smtpd.c: sasl_sender, orig_queue_id,
+// orig_client). The name belongs to an account that just authenticated, so
+// it is not expected to hold those texts; if it does, it is cut there.
+absl::string_view ClientLineUsername(absl::string_view s) {
+  size_t end = s.size();
+  for (absl::string_view field : {", sasl_sender=", ", orig_queue_id=", ", orig_client="}) {
+    end = std::min(end, s.find(field));
+  }
+  return s.substr(0, end);
+}
+
 // "client=CLIENT[, sasl_method=M][, sasl_username=U]..."
 bool ParseClientLine(absl::string_view s, PostfixEvent* ev) {
   size_t client = ParseClientPrefix(s);
   if (client == 0) return false;
+  ev->client_addr = ClientAddressOf(s.substr(0, client));
   s.remove_prefix(client);
   ev->type = EventType::kMessageQueued;
   if (ConsumePrefix(&s, ", sasl_method=")) {
@@ -144,6 +166,7 @@ bool ParseClientLine(absl::string_view s, PostfixEvent* ev) {
     // Postfix writes sasl_username= only after sasl_method=; the method is a
     // mechanism name without commas, so this is the field and not user text.
     ev->has_sasl_username = absl::StartsWith(s, ", sasl_username=");
+    if (ev->has_sasl_username) ev->sasl_username = ClientLineUsername(s.substr(16));
   }
   return true;
 }
@@ -163,14 +186,6 @@ void ParseDisconnectStats(absl::string_view s, PostfixEvent* ev) {
     ev->auth_total = static_cast<uint32_t>(total);
     return;
   }
-}
-
-// The address inside "name[address]" (ParseClientPrefix's match).
-absl::string_view ClientAddressOf(absl::string_view client) {
-  const size_t open = client.find('[');
-  const size_t close = client.find(']', open);
-  if (open == absl::string_view::npos || close == absl::string_view::npos) return {};
-  return client.substr(open + 1, close - open - 1);
 }
 
 // What follows ", sasl_username=": the rest of the line, since the name

@@ -262,14 +262,30 @@ TEST(Smtpd, QueuedMessages) {
   EXPECT_EQ(e.method, M::kLogin);
 }
 
+TEST(Smtpd, QueuedMessageSaslUsernameEndsAtTheNextField) {
+  // smtpd.c writes sasl_sender, orig_queue_id and orig_client after it.
+  PostfixEvent e =
+      Parse(Smtpd("4Xk2Pj1c3Zz9sXK: client=h[2001:db8::5]:4321, sasl_method=LOGIN, "
+                  "sasl_username=a b@example.org, sasl_sender=x@y, orig_queue_id=ABC"));
+  EXPECT_EQ(e.sasl_username, "a b@example.org");
+  EXPECT_EQ(e.client_addr, "2001:db8::5");
+  e =
+      Parse(Smtpd("4Xk2Pj1c3Zz9sXK: client=h[192.0.2.1], sasl_method=LOGIN, sasl_username=u, "
+                  "orig_queue_id=ABC, orig_client=x[1.2.3.4]"));
+  EXPECT_EQ(e.sasl_username, "u");
+}
+
 TEST(Smtpd, QueuedMessageSaslUsernamePresence) {
   PostfixEvent e =
       Parse(Smtpd("4Xk2Pj1c3Zz9sXK: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=bob"));
   EXPECT_TRUE(e.has_sasl_method);
   EXPECT_TRUE(e.has_sasl_username);
+  EXPECT_EQ(e.sasl_username, "bob");
+  EXPECT_EQ(e.client_addr, "192.0.2.1");
   e = Parse(Smtpd("4Xk2Pj1c3Zz9sXK: client=h[192.0.2.1], sasl_method=PLAIN"));
   EXPECT_TRUE(e.has_sasl_method);
   EXPECT_FALSE(e.has_sasl_username);
+  EXPECT_EQ(e.sasl_username, "");
   e = Parse(
       Smtpd("4Xk2Pj1c3Zz9sXK: client=h[192.0.2.1], orig_queue_id=ABC, orig_client=x[1.2.3.4]"));
   EXPECT_FALSE(e.has_sasl_method);

@@ -43,6 +43,12 @@ class PipelineHarness {
     po.state = state;
     pipeline_ = std::make_unique<Pipeline>(po, metrics_.get());
   }
+  // With every pipeline option given (syslog, state, triage ...).
+  explicit PipelineHarness(const Pipeline::Options& po) {
+    registry_ = std::make_shared<prometheus::Registry>();
+    metrics_ = std::make_unique<Metrics>(registry_.get(), BuildInfo{"test", "test"});
+    pipeline_ = std::make_unique<Pipeline>(po, metrics_.get());
+  }
 
   Pipeline* pipeline() { return pipeline_.get(); }
   std::shared_ptr<prometheus::Registry> registry() { return registry_; }
@@ -72,7 +78,10 @@ class PipelineHarness {
       // tests are exporter/triage/*_test.cc).
       const bool triage = fam.name == "postfix_smtpd_sasl_failures_by_client_total" ||
                           fam.name == "postfix_smtpd_sasl_failing_clients" ||
-                          fam.name == "postfix_smtpd_sasl_failing_usernames";
+                          fam.name == "postfix_smtpd_sasl_failing_usernames" ||
+                          fam.name == "postfix_smtpd_sasl_failures_by_username_total" ||
+                          fam.name == "postfix_smtpd_sasl_messages_by_username_total" ||
+                          fam.name == "postfix_smtpd_sasl_username_clients";
       const bool wanted = (absl::StartsWith(fam.name, "postfix_smtpd_") &&
                            fam.name != "postfix_smtpd_sessions_max" && !triage) ||
                           fam.name == "postfix_exporter_smtpd_lines_unrecognized_total" ||

@@ -3,6 +3,7 @@
 #   test_daemon_file.py    following a file, rotation, restarts, signals, HTTP
 #   test_config_errors.py  flags, config files, exit status 2, log formats
 #   test_journal.py        real journal files made by systemd-journal-remote
+#   test_accounts.py       --triage.top_usernames: hashed/plain labels, key, restart
 # Run one by hand:
 #   python3 tests/integration/test_daemon_file.py build/postfix_sasl_exporter [-k rotation]
 # or all of them: ctest --test-dir build -L integration
@@ -10,7 +11,7 @@ find_package(Python3 REQUIRED COMPONENTS Interpreter)
 pse_find_tool(PSE_SYSTEMD_JOURNAL_REMOTE systemd-journal-remote
               PATHS /lib/systemd /usr/lib/systemd NO_DEFAULT_PATH)
 
-foreach(name daemon_file config_errors journal)
+foreach(name daemon_file config_errors journal accounts)
   set(requires "")
   set(properties "")
   if(name STREQUAL journal)

@@ -20,22 +20,25 @@ namespace {
 // Dotted-quad IPv4, the common case, without a copy. False for anything
 // else (inet_pton then decides).
 bool ParseDottedQuad(absl::string_view text, uint8_t* out4) {
-  size_t i = 0;
+  const char* p = text.data();
+  const char* const end = p + text.size();
   for (int part = 0; part < 4; ++part) {
     if (part > 0) {
-      if (i >= text.size() || text[i] != '.') return false;
-      ++i;
+      if (p == end || *p != '.') return false;
+      ++p;
     }
-    int value = 0, digits = 0;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && digits < 3) {
-      value = value * 10 + (text[i] - '0');
-      ++i;
-      ++digits;
+    const char* const start = p;
+    unsigned value = 0;
+    while (p != end && p - start < 3 && static_cast<unsigned>(*p - '0') < 10) {
+      value = value * 10 + static_cast<unsigned>(*p - '0');
+      ++p;
     }
-    if (digits == 0 || value > 255 || (digits > 1 && text[i - digits] == '0')) return false;
+    // No digits, above 255, or a leading zero (not dotted-quad as Postfix
+    // writes it: inet_pton decides).
+    if (p == start || value > 255 || (p - start > 1 && *start == '0')) return false;
     out4[part] = static_cast<uint8_t>(value);
   }
-  return i == text.size();
+  return p == end;
 }
 
 }  // namespace
@@ -67,13 +70,14 @@ NetPrefix ToPrefix(const IpAddress& addr, int v4_bits, int v6_bits) {
   p.v6 = addr.v6;
   p.bits = static_cast<uint8_t>(addr.v6 ? v6_bits : v4_bits);
   p.bytes = addr.bytes;
-  // Bit position in the 16 bytes where the host part starts.
-  int keep = addr.v6 ? p.bits : 96 + p.bits;
-  for (int i = 0; i < 16; ++i) {
-    const int byte_start = i * 8;
-    if (keep >= byte_start + 8) continue;
-    const int mine = keep > byte_start ? keep - byte_start : 0;
-    p.bytes[i] &= static_cast<uint8_t>(mine == 0 ? 0 : 0xff << (8 - mine));
+  // Bit position in the 16 bytes where the host part starts: the bytes
+  // before it stay, the one it falls in keeps its high bits, the rest go.
+  const int keep = addr.v6 ? p.bits : 96 + p.bits;
+  const int whole = keep / 8;
+  if (whole < 16) {
+    const int rest = keep % 8;
+    p.bytes[whole] &= static_cast<uint8_t>(rest == 0 ? 0 : 0xff << (8 - rest));
+    std::memset(p.bytes.data() + whole + 1, 0, 15 - whole);
   }
   return p;
 }

@@ -102,6 +102,17 @@ TEST(DistinctWindow, RestoreWithOtherOptionsStartsEmpty) {
   EXPECT_EQ(b.Estimate(), 0.0);
 }
 
+TEST(HashBytes, ValuesAreFixed) {
+  // A saved state holds registers indexed by these values: they may never
+  // change (lengths 0, 3, 8, 12 and 16 cover the word and tail paths).
+  EXPECT_EQ(HashBytes(""), 11286133854226296554ULL);
+  EXPECT_EQ(HashBytes("abc"), 14571788608489823851ULL);
+  EXPECT_EQ(HashBytes("user1234"), 13907981982313747842ULL);
+  EXPECT_EQ(HashBytes("user12345678"), 11356014712670936642ULL);
+  EXPECT_EQ(HashBytes(absl::string_view("\0\0\0\0\0\0\0\0\0\0\0\0\x0a\x01\x02\x03", 16)),
+            14296346269158837331ULL);
+}
+
 TEST(DistinctWindow, RestoreRejectsGarbage) {
   DistinctWindow b({});
   EXPECT_FALSE(b.Restore({}));

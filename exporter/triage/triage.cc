@@ -58,6 +58,16 @@ Triage::Triage(const Options& options, P::Registry* registry)
                                 "trailing triage window of log time (estimate)")
                             .Register(*registry)
                             .Add({});
+  if (options.top_usernames > 0) {
+    triage::AccountTriage::Options a;
+    a.top_usernames = options.top_usernames;
+    a.min_count = options.min_count;
+    a.window_us = window_us_;
+    a.key = options.username_key;
+    a.key_from_file = !options.username_hash_key_file.empty();
+    a.plain = options.plain_usernames;
+    accounts_ = std::make_unique<triage::AccountTriage>(a, registry);
+  }
 }
 
 void Triage::AdvanceTime(int64_t now_us) {
@@ -68,7 +78,9 @@ void Triage::AdvanceTime(int64_t now_us) {
     last_halve_us_ = now_us_;
     sketch_.Halve();
     weakest_valid_ = false;
+    if (accounts_) accounts_->Halve();
   }
+  if (accounts_) accounts_->AdvanceTime(now_us_);
   if (clients_.Advance(now_us_)) clients_changed_ = true;
   if (usernames_.Advance(now_us_)) usernames_changed_ = true;
 }
@@ -77,6 +89,7 @@ void Triage::PublishGauges() {
   if (clients_changed_) failing_clients_->Set(std::round(clients_.Estimate()));
   if (usernames_changed_) failing_usernames_->Set(std::round(usernames_.Estimate()));
   clients_changed_ = usernames_changed_ = false;
+  if (accounts_) accounts_->PublishGauges();
 }
 
 void Triage::OnFailures(absl::string_view client_addr, absl::string_view username, uint32_t n) {
@@ -92,7 +105,12 @@ void Triage::OnFailures(absl::string_view client_addr, absl::string_view usernam
   }
   if (!username.empty() && username != "(unavailable)") {
     if (usernames_.Add(triage::HashBytes(username), now_us_)) usernames_changed_ = true;
+    if (accounts_) accounts_->OnFailures(username, n);
   }
+}
+
+void Triage::OnAuthenticatedMessage(absl::string_view client_addr, absl::string_view username) {
+  if (accounts_ && !username.empty()) accounts_->OnMessage(client_addr, username);
 }
 
 void Triage::AddOther(uint64_t n) {
@@ -171,7 +189,8 @@ void Triage::Demote(const triage::NetPrefix& prefix) {
 
 size_t Triage::MemoryBytes() const {
   return clients_.MemoryBytes() + usernames_.MemoryBytes() +
-         sketch_.capacity() * (sizeof(triage::SpaceSaving<triage::NetPrefix>::Entry) + 48);
+         sketch_.capacity() * (sizeof(triage::SpaceSaving<triage::NetPrefix>::Entry) + 48) +
+         (accounts_ ? accounts_->MemoryBytes() : 0);
 }
 
 std::string Triage::ConfigLine() const {
@@ -187,6 +206,7 @@ std::string Triage::ConfigLine() const {
 //   sketch PREFIX COUNT ERROR
 //   clients TOKEN...       (DistinctWindow::Save)
 //   usernames TOKEN...
+//   users ...              (AccountTriage::Save; dropped when it is off)
 // A state saved with another cfg keeps its total (every series goes into
 // "other") but not the per-network series or the sketch.
 std::vector<std::string> Triage::Save() const {
@@ -207,6 +227,9 @@ std::vector<std::string> Triage::Save() const {
   std::string users = "usernames";
   for (const std::string& t : usernames_.Save()) absl::StrAppend(&users, " ", t);
   lines.push_back(std::move(users));
+  if (accounts_) {
+    for (const std::string& line : accounts_->Save()) lines.push_back("users " + line);
+  }
   return lines;
 }
 
@@ -214,6 +237,7 @@ absl::Status Triage::Restore(const std::vector<std::string>& lines) {
   bool same_config = false;
   uint64_t other = 0;
   std::vector<std::pair<triage::NetPrefix, uint64_t>> series;
+  std::vector<std::string> users;
   for (const std::string& line : lines) {
     auto bad = [&line] {
       return absl::InvalidArgumentError(
@@ -246,6 +270,9 @@ absl::Status Triage::Restore(const std::vector<std::string>& lines) {
         return bad();
       }
       if (same_config && !sketch_.Restore(e)) return bad();
+    } else if (t[0] == "users") {
+      if (t.size() < 2) return bad();
+      users.push_back(line.substr(6));
     } else if (t[0] == "clients" || t[0] == "usernames") {
       triage::DistinctWindow& w = t[0] == "clients" ? clients_ : usernames_;
       if (!w.Restore(std::vector<std::string>(t.begin() + 1, t.end()))) return bad();
@@ -262,6 +289,11 @@ absl::Status Triage::Restore(const std::vector<std::string>& lines) {
     }
   }
   AddOther(other);
+  if (accounts_) {
+    accounts_->AdvanceTime(now_us_);
+    absl::Status st = accounts_->Restore(users);
+    if (!st.ok()) return st;
+  }
   clients_changed_ = usernames_changed_ = true;
   PublishGauges();
   return absl::OkStatus();

@@ -97,5 +97,74 @@ TEST(TriagePipeline, StateFileKeepsTriage) {
   EXPECT_EQ(c.Value(kByClient, {{"client", "other"}}), 0);
 }
 
+Pipeline::Options WithAccounts(bool plain) {
+  Pipeline::Options po;
+  po.syslog.initial_year = 2024;
+  po.syslog.bsd_time_zone = absl::UTCTimeZone();
+  po.triage.top_usernames = 2;
+  po.triage.min_count = 2;
+  po.triage.plain_usernames = plain;
+  po.triage.username_key = triage::UsernameLabeler::KeyFromSecret("pipeline test key 0123");
+  return po;
+}
+
+constexpr char kByUser[] = "postfix_smtpd_sasl_failures_by_username_total";
+constexpr char kMessagesByUser[] = "postfix_smtpd_sasl_messages_by_username_total";
+
+TEST(TriagePipeline, AccountsAreOffByDefault) {
+  PipelineHarness h;
+  EXPECT_EQ(h.Exposition().find("by_username"), std::string::npos);
+  EXPECT_EQ(h.Exposition().find("username_clients"), std::string::npos);
+}
+
+TEST(TriagePipeline, AccountsFromFailureAndClientLines) {
+  PipelineHarness h(WithAccounts(/*plain=*/true));
+  for (int i = 0; i < 3; ++i) {
+    Session(h, i * 2, 100 + i, absl::StrCat("unknown[192.0.2.", i, "]"),
+            absl::StrCat("warning: unknown[192.0.2.", i,
+                         "]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, "
+                         "sasl_username=admin"),
+            "0/1");
+  }
+  Session(h, 10, 110, "unknown[192.0.2.9]", "", "0/1");  // no name: not in the family
+  for (int i = 0; i < 4; ++i) {
+    h.Feed(
+        PipelineHarness::Line(20 + i, "postfix/submission/smtpd", 200 + i,
+                              absl::StrCat("4Xk2Pj1c3Zz9sX", i, ": client=h[198.51.100.", i,
+                                           "], sasl_method=PLAIN, sasl_username=carol@example.org, "
+                                           "sasl_sender=x@example.org")));
+  }
+  // Unauthenticated mail counts nowhere here.
+  h.Feed(PipelineHarness::Line(30, "postfix/smtpd", 300, "3F2A81C0BD: client=h[203.0.113.1]"));
+  h.pipeline()->SyncSourceStats(SourceStats{}, absl::Now());
+  EXPECT_EQ(h.Value(kByUser, {{"username", "admin"}}), 2);
+  EXPECT_EQ(h.Value(kByUser, {{"username", "other"}}), 1);
+  EXPECT_EQ(h.Value(kMessagesByUser, {{"username", "carol@example.org"}}), 3);
+  EXPECT_EQ(h.Value(kMessagesByUser, {{"username", "other"}}), 1);
+  // Counted from its series on: the 2nd..4th messages, three addresses.
+  EXPECT_EQ(h.Value("postfix_smtpd_sasl_username_clients", {{"username", "carol@example.org"}}), 3);
+  EXPECT_EQ(h.Value("postfix_smtpd_sasl_username_clients", {{"username", "admin"}}), 0);
+}
+
+TEST(TriagePipeline, AccountsHashedByDefaultAndKeptInState) {
+  PipelineHarness a(WithAccounts(/*plain=*/false));
+  for (int i = 0; i < 3; ++i) {
+    a.Feed(PipelineHarness::Line(i, "postfix/submission/smtpd", 200 + i,
+                                 absl::StrCat("4Xk2Pj1c3Zz9sX", i, ": client=h[198.51.100.", i,
+                                              "], sasl_method=PLAIN, sasl_username=carol")));
+  }
+  a.pipeline()->SyncSourceStats(SourceStats{}, absl::Now());
+  EXPECT_EQ(a.Exposition().find("carol"), std::string::npos);
+  const triage::UsernameLabeler labeler(WithAccounts(false).triage.username_key, false);
+  const std::string label = labeler.Label("carol", labeler.Identity("carol"));
+  EXPECT_EQ(a.Value(kMessagesByUser, {{"username", label}}), 2);
+  StateDocument doc;
+  a.pipeline()->SaveState(&doc);
+  PipelineHarness b(WithAccounts(/*plain=*/false));
+  ASSERT_TRUE(b.pipeline()->RestoreState(doc).ok());
+  EXPECT_EQ(b.Value(kMessagesByUser, {{"username", label}}), 2);
+  EXPECT_EQ(b.Value("postfix_smtpd_sasl_username_clients", {{"username", label}}), 2);
+}
+
 }  // namespace
 }  // namespace pse

@@ -176,6 +176,30 @@ TEST(Triage, RestoreRejectsGarbage) {
   Triage t(Small(), &r);
   EXPECT_FALSE(t.Restore({"series 192.0.2.1/24 3"}).ok());
   EXPECT_FALSE(t.Restore({"bogus"}).ok());
+  EXPECT_FALSE(t.Restore({"users"}).ok());
+}
+
+TEST(Triage, AccountsAreRestoredThroughTheTriageSection) {
+  Triage::Options o = Small();
+  o.top_usernames = 2;
+  o.username_key = triage::UsernameLabeler::RandomKey();
+  prometheus::Registry r1;
+  Triage a(o, &r1);
+  for (int i = 0; i < 9; ++i) a.OnFailures("192.0.2.1", "root", 1);
+  o.username_key = triage::UsernameLabeler::RandomKey();  // the next start's key
+  prometheus::Registry r2;
+  Triage b(o, &r2);
+  ASSERT_TRUE(b.Restore(a.Save()).ok());
+  const auto& labeler = a.accounts()->labeler();
+  const std::string root = labeler.Label("root", labeler.Identity("root"));
+  EXPECT_EQ(
+      test::MetricValue(r2, "postfix_smtpd_sasl_failures_by_username_total", {{"username", root}}),
+      7);  // from the third failure (min_count 3) on
+  // A state saved with the accounts on restores without them.
+  prometheus::Registry r3;
+  Triage c(Small(), &r3);
+  EXPECT_TRUE(c.Restore(a.Save()).ok());
+  EXPECT_EQ(c.accounts(), nullptr);
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ DOCUMENTED_FLAGS = (
     "systemd.enable", "systemd.unit", "systemd.slice", "systemd.journal_path",
     "systemd.cursor_file", "sessions.peak_window", "sessions.idle_timeout",
     "sessions.max_tracked", "web.listen-address", "web.telemetry-path", "web.config.file",
-    "log.level", "log.format", "version", "help")
+    "log.level", "log.format", "version", "help", "triage.top_usernames",
+    "triage.username_hash_key_file", "triage.plain_usernames", "triage.hash_username")
 
 LOGFMT_PAIR = re.compile(r'([a-zA-Z_][a-zA-Z0-9_.]*)=("(?:[^"\\]|\\.)*"|[^ "=]*)(?: |$)')
 
@@ -138,6 +139,35 @@ class ConfigTest(harness.TempDirTest):
         os.mkdir(self.path("state"))
         self.assert_config_error(["--postfix.logfile_path=" + self.log_path(),
                                   "--state.file=" + self.path("state")], "not a regular file")
+
+    def test_username_hash_key_file_missing(self):
+        key = self.path("no-such-key")
+        self.assert_config_error(["--postfix.logfile_path=" + self.log_path(),
+                                  "--triage.top_usernames=5",
+                                  "--triage.username_hash_key_file=" + key],
+                                 "--triage.username_hash_key_file", key, "No such file")
+
+    def test_username_hash_key_file_too_short(self):
+        key = self.write("short.key", "fifteen bytes!!")
+        self.assert_config_error(["--postfix.logfile_path=" + self.log_path(),
+                                  "--triage.top_usernames=5",
+                                  "--triage.username_hash_key_file=" + key],
+                                 key, "holds 15 bytes", "16")
+
+    def test_username_hash_key_file_unreadable(self):
+        # A directory opens but cannot be read (root reads any file, so a
+        # mode-000 file would not fail here).
+        os.mkdir(self.path("key.d"))
+        self.assert_config_error(["--postfix.logfile_path=" + self.log_path(),
+                                  "--triage.top_usernames=5",
+                                  "--triage.username_hash_key_file=" + self.path("key.d")],
+                                 "--triage.username_hash_key_file", self.path("key.d"),
+                                 "Is a directory")
+
+    def test_top_usernames_above_100(self):
+        self.assert_config_error(["--postfix.logfile_path=" + self.log_path(),
+                                  "--triage.top_usernames=101"],
+                                 "triage.top_usernames", "101")
 
     def test_reason_rule_that_does_not_compile(self):
         self.assert_file_error("sasl:\n  reason_rules:\n    - {match: ok, reason: other}\n"
