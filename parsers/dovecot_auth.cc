@@ -61,10 +61,8 @@ bool LooksLikeAddress(absl::string_view a) {
   return true;
 }
 
-}  // namespace
-
-bool ParseDovecotAuthFailure(absl::string_view s, DovecotAuthFailure* out) {
-  if (!ConsumeProcess(&s)) return false;
+// What follows the process prefix: "[Level: ]driver(user,ip[,<session>]): text".
+bool ParseAfterProcess(absl::string_view s, DovecotAuthFailure* out) {
   // The log level Dovecot writes into its own log files.
   for (absl::string_view level : {"Info: ", "Error: ", "Warning: ", "Debug: "}) {
     if (Consume(&s, level)) break;
@@ -103,6 +101,18 @@ bool ParseDovecotAuthFailure(absl::string_view s, DovecotAuthFailure* out) {
     }
   }
   return false;
+}
+
+}  // namespace
+
+bool ParseDovecotAuthFailure(absl::string_view s, DovecotAuthFailure* out) {
+  return ConsumeProcess(&s) && ParseAfterProcess(s, out);
+}
+
+bool ParseDovecotAuthRecord(absl::string_view ident, absl::string_view message,
+                            DovecotAuthFailure* out) {
+  if (ParseDovecotAuthFailure(message, out)) return true;
+  return ident != "dovecot" && ParseAfterProcess(message, out);
 }
 
 }  // namespace pse

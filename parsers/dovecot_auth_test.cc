@@ -75,5 +75,26 @@ TEST(DovecotAuth, NotFailures) {
   }
 }
 
+// A framed record: the tag decides whether the message carries the process.
+TEST(DovecotAuth, RecordByIdentifier) {
+  DovecotAuthFailure f;
+  ASSERT_TRUE(
+      ParseDovecotAuthRecord("dovecot", "auth: passwd-file(a,192.0.2.1): unknown user", &f));
+  EXPECT_EQ(f.reason, R::kUnknownAccount);
+  // Dovecot's own log file: "Mmm dd hh:mm:ss auth: Info: ..." frames as tag "auth".
+  ASSERT_TRUE(
+      ParseDovecotAuthRecord("auth", "Info: passwd-file(b,192.0.2.2,<s>): Password mismatch", &f));
+  EXPECT_EQ(f.username, "b");
+  EXPECT_EQ(f.reason, R::kBadCredentials);
+  ASSERT_TRUE(ParseDovecotAuthRecord(
+      "auth-worker(9)", "pam(c,192.0.2.3): pam_authenticate() failed: Authentication failure", &f));
+  EXPECT_EQ(f.client_addr, "192.0.2.3");
+  ASSERT_TRUE(ParseDovecotAuthRecord("dovecot-auth", "sql(d,192.0.2.4): user disabled", &f));
+  EXPECT_EQ(f.reason, R::kUnknownAccount);
+  // Under "dovecot" the process prefix is required: other processes log there too.
+  EXPECT_FALSE(ParseDovecotAuthRecord("dovecot", "passwd-file(a,192.0.2.1): unknown user", &f));
+  EXPECT_FALSE(ParseDovecotAuthRecord("auth", "Info: lookup done", &f));
+}
+
 }  // namespace
 }  // namespace pse

@@ -340,7 +340,14 @@ SyslogLineParser::Result SyslogLineParser::Finish(int64_t micros, absl::string_v
   record->timestamp_us = micros;
   record->host = absl::string_view();  // set by the caller when the line names one
   absl::string_view syslog_name, daemon;
-  if (!SplitPostfixIdentifier(tag, &syslog_name, &daemon)) return Result::kOther;
+  if (!SplitPostfixIdentifier(tag, &syslog_name, &daemon)) {
+    if (!IsDovecotIdentifier(tag)) return Result::kOther;
+    record->syslog_name = tag;
+    record->daemon = absl::string_view();
+    record->pid = pid;
+    record->message = message;
+    return Result::kDovecot;
+  }
   record->syslog_name = syslog_name;
   record->daemon = daemon;
   record->pid = pid;
