@@ -314,7 +314,10 @@ postlog   unix-dgram n - n - 1 postlogd
 # Auth-only Dovecot for the e2e Postfix: no IMAP/POP3, no TLS, one socket.
 base_dir = {self.dovecot_run}
 state_dir = {self.dovecot_dir}/state
-log_path = {self.dovecot_dir}/dovecot.log
+# Dovecot's auth_verbose lines go into Postfix's log, where the exporter
+# reads them ("auth: Info: passwd-file(u,ip,<session>): ..."): they give
+# Postfix's "(reason unavailable)" failures their reason.
+log_path = {self.maillog}
 protocols = none
 ssl = no
 disable_plaintext_auth = no
@@ -542,20 +545,22 @@ class Truth:
         self.failures[(service, method, reason)] += 1
         self.note(service, "%s -> failure %s/%s" % (what, method, reason))
 
-    def rejected_credentials_reason(self, method):
+    def rejected_credentials_reason(self, method, user):
         """The reason a wrong password / unknown user gets, from the protocol.
 
         Dovecot answers both with FAIL and no reason, so Postfix has nothing
         to log but what is left in its reply buffer. Postfix 3.9, and the
         stable patch releases of the same date (Debian 12 ships 3.7.11, whose
         changelog says so), reset that buffer and log `(reason unavailable),
-        sasl_username=U`: unspecified. Older ones log nothing for PLAIN
-        (`failed: `, unspecified) and, for LOGIN, the last challenge they
-        sent, base64 "Password:" (`UGFzc3dvcmQ6`): bad_credentials.
+        sasl_username=U`; older ones log nothing for PLAIN (`failed: `) and,
+        for LOGIN, the last challenge they sent, base64 "Password:"
+        (`UGFzc3dvcmQ6`): bad_credentials. Dovecot logs why (auth_verbose, in
+        the same log), so the exporter turns the empty ones into
+        bad_credentials (wrong password) or unknown_account (unknown user).
         """
         if method == "LOGIN" and not self.resets_sasl_reason():
             return "bad_credentials"
-        return "unspecified"
+        return "bad_credentials" if user in USERS else "unknown_account"
 
     def resets_sasl_reason(self):
         v = self.version
@@ -637,7 +642,7 @@ class Client:
             self.cmd("AUTH %s %s" % (mech, resp), (535,))
             method = mech.upper()
             self.truth.failure(self.service, method,
-                               self.truth.rejected_credentials_reason(method),
+                               self.truth.rejected_credentials_reason(method, user),
                                "AUTH %s %s bad" % (mech, user))
 
     def auth_login(self, user, password, good):
@@ -651,7 +656,7 @@ class Client:
         else:
             self.cmd(b64(password), (535,))
             self.truth.failure(self.service, "LOGIN",
-                               self.truth.rejected_credentials_reason("LOGIN"),
+                               self.truth.rejected_credentials_reason("LOGIN", user),
                                "AUTH LOGIN %s bad" % user)
 
     def auth_unsupported(self, mech, method_label):
@@ -1005,6 +1010,10 @@ def lines_read(url):
     return scrape(url).value("postfix_exporter_log_lines_total")
 
 
+def held(url):
+    return scrape(url).value("postfix_exporter_sasl_failures_held")
+
+
 # ---------------------------------------------------------------------------
 
 def main():
@@ -1065,7 +1074,9 @@ def main():
         with open(world.maillog, "rb") as f:
             n_lines = f.read().count(b"\n")
         try:
-            wait_for(lambda: lines_read(world.exporter_url) == n_lines,
+            # ... and to count the failures it held for Dovecot's reason.
+            wait_for(lambda: lines_read(world.exporter_url) == n_lines and held(
+                world.exporter_url) == 0,
                      "exporter to read all %d log lines" % n_lines, deadline=30)
         except TestFailure as e:
             raise TestFailure("%s (it has read %s)\nexporter stderr:\n%s" % (
