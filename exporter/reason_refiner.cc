@@ -43,6 +43,13 @@ ReasonRefiner::ReasonRefiner(const Options& options, Metrics* metrics, CountFn c
       "postfix_smtpd_sasl_failures_refined_total",
       "SASL failures Postfix logged without a reason, given the reason Dovecot's auth log gave "
       "(also counted in postfix_smtpd_sasl_authentication_failures_total with that reason)");
+  // The reasons Dovecot's texts map to exist from the start, at 0: a rate
+  // over a series that appears with its first increment misses it.
+  for (FailureReason r : {FailureReason::kBadCredentials, FailureReason::kUnknownAccount,
+                          FailureReason::kBackendUnavailable}) {
+    refined_[static_cast<int>(r)] =
+        &refined_family_->Add({{"reason", std::string(FailureReasonLabel(r))}});
+  }
   auto& unrefined = metrics->ExtraCounterFamily(
       "postfix_exporter_sasl_failures_unrefined_total",
       "SASL failures without a reason that stayed unspecified: no Dovecot verdict within the "
