@@ -15,6 +15,16 @@
 // Read from Dovecot's own log file by the syslog framer, "Mmm dd hh:mm:ss
 // auth: Info: ..." has the tag "auth"; see ParseDovecotAuthRecord.
 //
+// Dovecot 2.4 puts the passdb after the fields, which name the process:
+//
+//   auth(alice,192.0.2.7,sasl:plain)<Hq3kZ2kS>: passwd-file: Password mismatch
+//   auth-worker(bob,192.0.2.8,sasl:login)<77><sess>: request [3]: pam: pam_authenticate()
+//   failed: Authentication failure (password mismatch?)
+//
+// (through syslog after the tag "dovecot"; in its own log file as the first
+// token, with the level after the fields: "auth(...)<s>: Info: ..."). The
+// driver is then the passdb's name, or empty when the line names none.
+//
 // The user name is everything before the last "," that precedes the
 // address (it may itself hold commas); the session id is optional. Only
 // recognised failure texts are failures: lookups, debug lines and anything

@@ -285,6 +285,19 @@ SyslogLineParser::Result SyslogLineParser::ParseHostTagMessage(absl::string_view
     }
   }
   absl::string_view tag = rest.substr(0, colon);
+  // Dovecot 2.4's own log file: the first token is the process with the
+  // login's fields, "auth(user,ip,sasl:plain)<session>: Info: ...". The
+  // user name is the client's, so the record keeps the whole text.
+  if (!has_host && (absl::StartsWith(tag, "auth(") || absl::StartsWith(tag, "auth-worker(")) &&
+      !IsDovecotIdentifier(tag)) {  // 2.3's "auth-worker(N):" is a plain tag
+    record->timestamp_us = micros;
+    record->host = absl::string_view();
+    record->syslog_name = tag.substr(0, tag.find('('));
+    record->daemon = absl::string_view();
+    record->pid = -1;
+    record->message = rest;
+    return Result::kDovecot;
+  }
   int64_t pid = -1;
   if (tag.back() == ']') {
     size_t open = tag.rfind('[');

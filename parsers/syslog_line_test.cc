@@ -121,6 +121,17 @@ TEST(SyslogLine, DovecotLines) {
   ASSERT_EQ(p.Parse("<30>1 2024-08-03T15:30:49Z mx dovecot 77 - - auth: x", &r),
             SyslogLineParser::Result::kDovecot);
   EXPECT_EQ(r.message, "auth: x");
+  // Dovecot 2.4's own log file: the process with the login's fields.
+  ASSERT_EQ(p.Parse("Jul  5 12:43:41 auth(a b,192.0.2.1,sasl:plain)<S>: Info: x", &r),
+            SyslogLineParser::Result::kOther);  // a space in the name: not this form
+  ASSERT_EQ(p.Parse("Jul  5 12:43:41 auth(a:b,192.0.2.1,sasl:plain)<S>: Info: passwd-file: x", &r),
+            SyslogLineParser::Result::kDovecot);
+  EXPECT_EQ(r.syslog_name, "auth");
+  EXPECT_EQ(r.message, "auth(a:b,192.0.2.1,sasl:plain)<S>: Info: passwd-file: x");
+  ASSERT_EQ(p.Parse("Jul  5 12:43:42 auth-worker(a,192.0.2.1)<7>: request [1]: pam: y", &r),
+            SyslogLineParser::Result::kDovecot);
+  EXPECT_EQ(r.syslog_name, "auth-worker");
+  EXPECT_EQ(r.message, "auth-worker(a,192.0.2.1)<7>: request [1]: pam: y");
   for (const char* other : {"Jul  5 12:43:39 h dovecotx: auth: x",
                             "Jul  5 12:43:39 h auth-worker(x): y", "Jul  5 12:43:39 h imap: z"}) {
     EXPECT_EQ(p.Parse(other, &r), SyslogLineParser::Result::kOther) << other;
