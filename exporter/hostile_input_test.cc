@@ -63,6 +63,7 @@ class HostileInputTest : public ::testing::Test {
     // a failure instead of a hang.
     for (int i = 0; i < 100000 && !(*src)->AtEnd(); ++i) (*src)->Poll(h->pipeline());
     ASSERT_TRUE((*src)->AtEnd());
+    h->pipeline()->Flush();  // end of input, as RunOnce
     h->pipeline()->SyncSourceStats((*src)->stats(), absl::Now());
   }
 

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "parsers/dovecot_auth.h"
 #include "parsers/mail_flow.h"
 #include "parsers/postfix_parser.h"
 
@@ -15,8 +16,15 @@ Pipeline::Pipeline(const Options& options, Metrics* metrics)
       future_tolerance_us_(absl::ToInt64Microseconds(options.future_tolerance)),
       reason_rules_(options.reason_rules),
       mail_(std::make_unique<MailMetrics>(metrics)),
-      triage_(std::make_unique<Triage>(options.triage, metrics->registry())) {
+      triage_(std::make_unique<Triage>(options.triage, metrics->registry())),
+      refiner_(std::make_unique<ReasonRefiner>(
+          options.refiner, metrics,
+          [this](ServiceId service, SaslMethod method, FailureReason reason,
+                 absl::string_view client_addr, absl::string_view username) {
+            state_.CountFailure(service, method, reason, client_addr, username);
+          })) {
   state_.set_failure_observer(triage_.get());
+  state_.set_failure_holder(refiner_.get());
 }
 
 void Pipeline::Advance(int64_t ts) {
@@ -29,10 +37,25 @@ void Pipeline::Advance(int64_t ts) {
   metrics_->log_last_timestamp->Set(static_cast<double>(newest_us_) / 1e6);
   state_.AdvanceTime(ts);
   triage_->AdvanceTime(ts);
+  refiner_->AdvanceTime(ts);
 }
+
+void Pipeline::Tick(absl::Time now) {
+  if (lines_since_tick_ || tick_wall_ == absl::InfinitePast()) {
+    lines_since_tick_ = false;
+    tick_wall_ = now;
+    tick_log_us_ = newest_us_;
+    return;
+  }
+  if (newest_us_ == 0 || refiner_->held() + refiner_->verdicts() == 0 || now <= tick_wall_) return;
+  refiner_->AdvanceTime(tick_log_us_ + absl::ToInt64Microseconds(now - tick_wall_));
+}
+
+void Pipeline::Flush() { refiner_->Flush(); }
 
 void Pipeline::OnLine(absl::string_view line) {
   metrics_->log_lines->Increment();
+  lines_since_tick_ = true;
   LogRecord record;
   switch (framer_.Parse(line, &record)) {
     case SyslogLineParser::Result::kMalformed:
@@ -45,12 +68,29 @@ void Pipeline::OnLine(absl::string_view line) {
     case SyslogLineParser::Result::kPostfix:
       Process(record);
       return;
+    case SyslogLineParser::Result::kDovecot:
+      ProcessDovecot(record);
+      return;
   }
 }
 
 void Pipeline::OnRecord(const LogRecord& record) {
   metrics_->log_lines->Increment();
-  Process(record);
+  lines_since_tick_ = true;
+  // The journal source hands over Dovecot's entries with an empty daemon.
+  if (record.daemon.empty() && IsDovecotIdentifier(record.syslog_name)) {
+    ProcessDovecot(record);
+  } else {
+    Process(record);
+  }
+}
+
+void Pipeline::ProcessDovecot(const LogRecord& record) {
+  Advance(record.timestamp_us);
+  DovecotAuthFailure f;
+  if (ParseDovecotAuthRecord(record.syslog_name, record.message, &f)) {
+    refiner_->OnVerdict(f.client_addr, f.username, f.reason);
+  }
 }
 
 void Pipeline::Process(const LogRecord& record) {
@@ -92,6 +132,7 @@ void Pipeline::SaveState(StateDocument* doc,
   doc->sections["metrics"] = metrics_->SaveValues(collected);
   doc->sections["sessions"] = state_.Save();
   doc->sections["triage"] = triage_->Save();
+  doc->sections["refiner"] = refiner_->Save(services_);
 }
 
 absl::Status Pipeline::RestoreState(const StateDocument& doc) {
@@ -109,6 +150,10 @@ absl::Status Pipeline::RestoreState(const StateDocument& doc) {
   if (st.ok()) st = state_.Restore(doc.sections.at("sessions"), &services_);
   auto triage = doc.sections.find("triage");
   if (st.ok() && triage != doc.sections.end()) st = triage_->Restore(triage->second);
+  auto refiner = doc.sections.find("refiner");
+  if (st.ok() && refiner != doc.sections.end()) {
+    st = refiner_->Restore(refiner->second, &services_);
+  }
   return st;
 }
 

@@ -3,6 +3,9 @@
 //   Source --lines/records--> Pipeline: SyslogLineParser -> ParsePostfix
 //                                       -> ServiceTable (ids, once per record)
 //                                       -> SessionState -> Metrics
+//                                 Dovecot auth lines -> ReasonRefiner, which
+//                                 holds SessionState's "unspecified" failures
+//                                 for Dovecot's reason (reason_refiner.h)
 //
 // It is the RecordSink that sources feed. It also copies a source's health
 // counters into the exporter's self metrics (SyncSourceStats).
@@ -19,6 +22,7 @@
 #include "absl/time/time.h"
 #include "exporter/mail_metrics.h"
 #include "exporter/metrics.h"
+#include "exporter/reason_refiner.h"
 #include "exporter/service_table.h"
 #include "exporter/source.h"
 #include "exporter/state.h"
@@ -44,6 +48,8 @@ class Pipeline : public RecordSink {
     // Attack triage: top failing networks, distinct failing clients and
     // user names.
     Triage::Options triage;
+    // Unspecified failures refined by Dovecot's auth log.
+    ReasonRefiner::Options refiner;
   };
 
   Pipeline(const Options& options, Metrics* metrics);
@@ -51,13 +57,22 @@ class Pipeline : public RecordSink {
   void OnLine(absl::string_view line) override;
   void OnRecord(const LogRecord& record) override;
 
+  // Called by the ingest loop after each Poll with the wall clock: when no
+  // line has come since the last call, log time for the held failures
+  // (reason_refiner.h) moves on by the wall time since lines last came, so
+  // an idle source still releases them after their wait.
+  void Tick(absl::Time now);
+  // The input has ended (--once): every held failure is counted now.
+  void Flush();
+
   // Copies the cumulative counters of `stats` into the self metrics. `now`
   // is the wall clock, for the journal lag.
   void SyncSourceStats(const SourceStats& stats, absl::Time now);
 
-  // Adds the "metrics", "sessions", "pipeline" and "triage" sections of the
-  // state file, and reads them back (on a fresh pipeline, before any line;
-  // a file without "triage" restores the triage metrics from zero).
+  // Adds the "metrics", "sessions", "pipeline", "triage" and "refiner"
+  // sections of the state file, and reads them back (on a fresh pipeline,
+  // before any line; a file without "triage" or "refiner" starts those
+  // from empty).
   // `collected`: the metrics registry's Collect() when the caller has it.
   void SaveState(StateDocument* doc,
                  const std::vector<prometheus::MetricFamily>* collected = nullptr) const;
@@ -65,9 +80,11 @@ class Pipeline : public RecordSink {
 
   const SessionState& state() const { return state_; }
   const ServiceTable& services() const { return services_; }
+  const ReasonRefiner& refiner() const { return *refiner_; }
 
  private:
   void Process(const LogRecord& record);
+  void ProcessDovecot(const LogRecord& record);
   // Moves log time to `ts` if it is later and not implausibly in the future.
   void Advance(int64_t ts);
 
@@ -86,6 +103,13 @@ class Pipeline : public RecordSink {
   std::unique_ptr<MailMetrics> mail_;
   // Fed by state_'s failure counting; registers in the metrics' registry.
   std::unique_ptr<Triage> triage_;
+  // Holds state_'s unspecified failures; counts them through state_.
+  std::unique_ptr<ReasonRefiner> refiner_;
+  // Tick(): lines read since the last tick, and the wall time and log time
+  // of the tick that last saw lines.
+  bool lines_since_tick_ = false;
+  absl::Time tick_wall_ = absl::InfinitePast();
+  int64_t tick_log_us_ = 0;
 };
 
 }  // namespace pse

@@ -50,6 +50,8 @@ int RunOnce(Source* source, prometheus::Registry* registry, Pipeline* pipeline) 
   while (!source->AtEnd()) {
     if (source->Poll(pipeline) == 0 && !source->AtEnd()) source->Wait(absl::Milliseconds(100));
   }
+  // Failures held for Dovecot's reason can wait no longer.
+  pipeline->Flush();
   // The input was read to its end: report the source as up, whether or not
   // the source keeps it open afterwards.
   SourceStats stats = source->stats();
@@ -118,6 +120,7 @@ int RunDaemon(const DaemonOptions& options, Source* source,
         source->Reopen();
       }
       n = source->Poll(pipeline);
+      pipeline->Tick(absl::Now());
       stats = source->stats();
       pipeline->SyncSourceStats(stats, now);
       if (now >= next_checkpoint) {

@@ -1,13 +1,15 @@
 // The two ways the program runs once its stages are wired:
 //
-//  - RunOnce: read the source to its end, print the exposition to stdout.
+//  - RunOnce: read the source to its end, count the failures still held
+//    for Dovecot's reason (Pipeline::Flush), print the exposition to stdout.
 //  - RunDaemon: the ingest loop. One thread (the caller's) reads, parses and
 //    counts, holding the state store's lock while it does; the HTTP server's
 //    threads only read the registry. Saves the state file (state_store.h)
 //    at start, every `checkpoint_interval`, before each scrape and at exit;
 //    pets the systemd watchdog, sends READY=1 once the listener is bound and
 //    the source open, reopens the source on SIGHUP and returns on
-//    SIGTERM/SIGINT.
+//    SIGTERM/SIGINT. After each Poll it calls Pipeline::Tick, so failures
+//    held for Dovecot's reason are released while the source is idle.
 //
 // Both return the process exit status. RunDaemon installs the signal
 // handlers itself; call it once per process.

@@ -248,8 +248,11 @@ void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev
     case EventType::kSaslFailed: {
       FailureReason r = ev.reason;
       if (p->has_note && Refines(p->note_reason)) r = p->note_reason;
-      metrics_->Failures(m, ev.method, r).Increment();
-      if (observer_) observer_->OnFailures(ev.client_addr, ev.sasl_username, 1);
+      if (r == FailureReason::kUnspecified && holder_ != nullptr) {
+        holder_->Hold(service, ev.method, ev.client_addr, ev.sasl_username);
+      } else {
+        CountFailure(service, ev.method, r, ev.client_addr, ev.sasl_username);
+      }
       ++p->logged_failures;
       p->has_note = false;
       break;
@@ -280,6 +283,12 @@ void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev
     default:
       break;
   }
+}
+
+void SessionState::CountFailure(ServiceId service, SaslMethod method, FailureReason reason,
+                                absl::string_view client_addr, absl::string_view username) {
+  metrics_->Failures(Handles(service), method, reason).Increment();
+  if (observer_) observer_->OnFailures(client_addr, username, 1);
 }
 
 // State-file lines:

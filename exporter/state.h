@@ -12,6 +12,9 @@
 //    remembered per process;
 //  - a backend line of the same process just before (Cyrus companion, Dovecot
 //    socket warning) refines the failed line's reason;
+//  - a failure still "unspecified" then goes to the FailureHolder, if one is
+//    set (Dovecot's own log may know the reason; reason_refiner.h), which
+//    has it counted later through CountFailure;
 //  - at "disconnect from ... auth=S/T", S successes are counted, and failed
 //    attempts (T-S) beyond those already logged are counted with method
 //    "unknown" and reason "aborted" (session lost/timed out after AUTH) or
@@ -52,6 +55,17 @@
 #include "parsers/postfix_event.h"
 
 namespace pse {
+
+// Takes a failed AUTH whose reason is only "unspecified" instead of
+// SessionState counting it at once, and has it counted later, exactly once,
+// through SessionState::CountFailure (with a better reason when it finds
+// one). The views live only for the call.
+class FailureHolder {
+ public:
+  virtual ~FailureHolder() = default;
+  virtual void Hold(ServiceId service, SaslMethod method, absl::string_view client_addr,
+                    absl::string_view username) = 0;
+};
 
 class SessionState {
  public:
@@ -102,6 +116,16 @@ class SessionState {
   // Told of every failure counted, after the counter (null: nobody). Not
   // owned; outlives this object.
   void set_failure_observer(FailureObserver* observer) { observer_ = observer; }
+  // Where "unspecified" SASL failures go instead of being counted (null:
+  // counted at once). The session's own accounting (failures logged, for
+  // the disconnect's auth= statistics) still takes them when they are seen.
+  // Not owned; outlives this object.
+  void set_failure_holder(FailureHolder* holder) { holder_ = holder; }
+  // Counts one failed AUTH of `service` (a counter increment and the
+  // observer): what Handle does for a failure line, and what the holder
+  // calls for each failure it held.
+  void CountFailure(ServiceId service, SaslMethod method, FailureReason reason,
+                    absl::string_view client_addr, absl::string_view username);
 
   // The whole session state (processes in LRU order, open sessions, peak
   // windows, log time) as state-file lines, and back. Restore is for a fresh
@@ -165,6 +189,7 @@ class SessionState {
   static constexpr size_t kMaxSmtpClients = 4096;
   absl::flat_hash_map<int64_t, std::string> smtp_sasl_status_;
   FailureObserver* observer_ = nullptr;
+  FailureHolder* holder_ = nullptr;
 };
 
 }  // namespace pse

@@ -61,14 +61,26 @@ bool LooksLikeAddress(absl::string_view a) {
   return true;
 }
 
-}  // namespace
-
-bool ParseDovecotAuthFailure(absl::string_view s, DovecotAuthFailure* out) {
-  if (!ConsumeProcess(&s)) return false;
-  // The log level Dovecot writes into its own log files.
+bool ConsumeLevel(absl::string_view* s) {
   for (absl::string_view level : {"Info: ", "Error: ", "Warning: ", "Debug: "}) {
-    if (Consume(&s, level)) break;
+    if (Consume(s, level)) return true;
   }
+  return false;
+}
+
+bool MatchRule(absl::string_view text, DovecotAuthFailure* f) {
+  for (const TextRule& rule : kRules) {
+    if (absl::StartsWith(text, rule.prefix)) {
+      f->reason = rule.reason;
+      return true;
+    }
+  }
+  return false;
+}
+
+// What follows the process prefix: "[Level: ]driver(user,ip[,<session>]): text".
+bool ParseAfterProcess(absl::string_view s, DovecotAuthFailure* out) {
+  ConsumeLevel(&s);  // the log level Dovecot writes into its own log files
   size_t i = 0;
   while (i < s.size() && (absl::ascii_isalnum(s[i]) || s[i] == '-' || s[i] == '_')) ++i;
   if (i == 0 || i >= s.size() || s[i] != '(') return false;
@@ -95,14 +107,91 @@ bool ParseDovecotAuthFailure(absl::string_view s, DovecotAuthFailure* out) {
   if (!LooksLikeAddress(last)) return false;
   f.client_addr = last;
   f.username = inside.substr(0, comma);
-  for (const TextRule& rule : kRules) {
-    if (absl::StartsWith(text, rule.prefix)) {
-      f.reason = rule.reason;
-      *out = f;
-      return true;
+  if (!MatchRule(text, &f)) return false;
+  *out = f;
+  return true;
+}
+
+// Dovecot 2.4, after "auth(" or "auth-worker(" up to the ')' at `close`:
+// "user,ip,sasl:mech[,master]", split from the right. The mechanism is
+// there for every SASL login (a lookup without one is not a login).
+bool SplitFields24(absl::string_view inside, DovecotAuthFailure* f) {
+  size_t comma = inside.rfind(',');
+  if (comma != absl::string_view::npos && inside.substr(comma + 1) == "master") {
+    inside = inside.substr(0, comma);
+    comma = inside.rfind(',');
+  }
+  if (comma == absl::string_view::npos || !absl::StartsWith(inside.substr(comma + 1), "sasl:")) {
+    return false;
+  }
+  inside = inside.substr(0, comma);
+  comma = inside.rfind(',');
+  if (comma == absl::string_view::npos || !LooksLikeAddress(inside.substr(comma + 1))) {
+    return false;
+  }
+  f->client_addr = inside.substr(comma + 1);
+  f->username = inside.substr(0, comma);
+  return true;
+}
+
+// What follows the 2.4 fields' ')': "[<pid>][<session>][: request [N]]: ".
+bool ConsumeTail24(absl::string_view* s) {
+  for (int i = 0; i < 2 && absl::StartsWith(*s, "<"); ++i) {
+    const size_t close = s->find('>');
+    if (close == absl::string_view::npos) return false;
+    s->remove_prefix(close + 1);
+  }
+  if (Consume(s, ": request [")) {
+    const size_t close = s->find(']');
+    if (close == absl::string_view::npos || close == 0) return false;
+    for (char c : s->substr(0, close)) {
+      if (!absl::ascii_isdigit(c)) return false;
     }
+    s->remove_prefix(close + 1);
+  }
+  return Consume(s, ": ");
+}
+
+// Dovecot 2.4: "auth(user,ip,sasl:mech[,master])[<pid>][<session>]
+// [: request [N]]: [Level: ][passdb: ]text". The user name is the client's
+// and may hold ')' and ','; the first ')' after which the rest parses wins.
+bool Parse24(absl::string_view s, DovecotAuthFailure* out) {
+  if (!Consume(&s, "auth(") && !Consume(&s, "auth-worker(")) return false;
+  for (size_t close = s.find(')'); close != absl::string_view::npos;
+       close = s.find(')', close + 1)) {
+    absl::string_view rest = s.substr(close + 1);
+    DovecotAuthFailure f;
+    if (!ConsumeTail24(&rest) || !SplitFields24(s.substr(0, close), &f)) continue;
+    ConsumeLevel(&rest);
+    if (!MatchRule(rest, &f)) {
+      // The passdb's name (or its driver's) before the text.
+      size_t i = 0;
+      while (i < rest.size() &&
+             (absl::ascii_isalnum(rest[i]) || rest[i] == '-' || rest[i] == '_' || rest[i] == '.')) {
+        ++i;
+      }
+      if (i == 0 || rest.substr(i, 2) != ": ") continue;
+      f.driver = rest.substr(0, i);
+      if (!MatchRule(rest.substr(i + 2), &f)) continue;
+    }
+    *out = f;
+    return true;
   }
   return false;
+}
+
+}  // namespace
+
+bool ParseDovecotAuthFailure(absl::string_view s, DovecotAuthFailure* out) {
+  absl::string_view after = s;
+  if (ConsumeProcess(&after)) return ParseAfterProcess(after, out);
+  return Parse24(s, out);
+}
+
+bool ParseDovecotAuthRecord(absl::string_view ident, absl::string_view message,
+                            DovecotAuthFailure* out) {
+  if (ParseDovecotAuthFailure(message, out)) return true;
+  return ident != "dovecot" && ParseAfterProcess(message, out);
 }
 
 }  // namespace pse

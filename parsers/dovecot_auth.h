@@ -12,6 +12,19 @@
 //   auth-worker(1234): pam(alice,192.0.2.7): pam_authenticate() failed: Authentication failure
 //   (password mismatch?)
 //
+// Read from Dovecot's own log file by the syslog framer, "Mmm dd hh:mm:ss
+// auth: Info: ..." has the tag "auth"; see ParseDovecotAuthRecord.
+//
+// Dovecot 2.4 puts the passdb after the fields, which name the process:
+//
+//   auth(alice,192.0.2.7,sasl:plain)<Hq3kZ2kS>: passwd-file: Password mismatch
+//   auth-worker(bob,192.0.2.8,sasl:login)<77><sess>: request [3]: pam: pam_authenticate()
+//   failed: Authentication failure (password mismatch?)
+//
+// (through syslog after the tag "dovecot"; in its own log file as the first
+// token, with the level after the fields: "auth(...)<s>: Info: ..."). The
+// driver is then the passdb's name, or empty when the line names none.
+//
 // The user name is everything before the last "," that precedes the
 // address (it may itself hold commas); the session id is optional. Only
 // recognised failure texts are failures: lookups, debug lines and anything
@@ -33,6 +46,13 @@ struct DovecotAuthFailure {
 
 // True when `message` is a Dovecot auth failure of one login.
 bool ParseDovecotAuthFailure(absl::string_view message, DovecotAuthFailure* out);
+
+// The same for a framed record whose identifier is `ident`
+// (IsDovecotIdentifier): "dovecot" carries the process prefix in the
+// message; "auth", "auth-worker(N)" and "dovecot-auth" were that prefix, so
+// the message may start at the log level or the passdb driver.
+bool ParseDovecotAuthRecord(absl::string_view ident, absl::string_view message,
+                            DovecotAuthFailure* out);
 
 }  // namespace pse
 

@@ -1,5 +1,6 @@
 #include "parsers/log_record.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 
 namespace pse {
@@ -11,6 +12,20 @@ bool SplitPostfixIdentifier(absl::string_view ident, absl::string_view* syslog_n
   if (slash == absl::string_view::npos || slash == 0 || slash + 1 == ident.size()) return false;
   *syslog_name = ident.substr(0, slash);
   *daemon = ident.substr(slash + 1);
+  return true;
+}
+
+bool IsDovecotIdentifier(absl::string_view ident) {
+  if (ident == "dovecot" || ident == "dovecot-auth" || ident == "auth" || ident == "auth-worker") {
+    return true;
+  }
+  constexpr absl::string_view kWorker = "auth-worker(";
+  if (!absl::StartsWith(ident, kWorker) || !absl::EndsWith(ident, ")")) return false;
+  absl::string_view pid = ident.substr(kWorker.size(), ident.size() - kWorker.size() - 1);
+  if (pid.empty()) return false;
+  for (char c : pid) {
+    if (!absl::ascii_isdigit(c)) return false;
+  }
   return true;
 }
 

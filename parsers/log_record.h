@@ -38,6 +38,13 @@ struct LogRecord {
 bool SplitPostfixIdentifier(absl::string_view ident, absl::string_view* syslog_name,
                             absl::string_view* daemon);
 
+// True for the syslog identifier of a Dovecot auth line: "dovecot" (syslog,
+// the journal's SYSLOG_IDENTIFIER; the message starts "auth: " or
+// "auth-worker(N): "), "dovecot-auth", and "auth" / "auth-worker" /
+// "auth-worker(N)" (the process prefix of a line of Dovecot's own log file,
+// "Mmm dd hh:mm:ss auth: Info: ...", read as a tag by the syslog framer).
+bool IsDovecotIdentifier(absl::string_view ident);
+
 // The `service` metric label for a syslog_name: a leading "postfix/" removed,
 // "smtp" for plain "postfix" (so "postfix/submission" -> "submission",
 // "postfix-out" -> "postfix-out", "postfix-smo/submission" -> "postfix-smo/submission").

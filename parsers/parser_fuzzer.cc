@@ -1,5 +1,5 @@
 // libFuzzer target: arbitrary bytes, split into lines, through the syslog
-// framer and the Postfix parser. Build with clang:
+// framer and the Postfix (or Dovecot auth) parser. Build with clang:
 //   CXX=clang++ cmake -S . -B build-fuzz -DPSE_BUILD_FUZZERS=ON -DPSE_BUILD_TESTS=OFF
 //   cmake --build build-fuzz --target parser_fuzzer
 #include <cstddef>
@@ -7,6 +7,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "parsers/dovecot_auth.h"
 #include "parsers/mail_flow.h"
 #include "parsers/postfix_parser.h"
 #include "parsers/syslog_line.h"
@@ -23,7 +24,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     absl::string_view line = input.substr(0, nl);
     input.remove_prefix(nl == absl::string_view::npos ? input.size() : nl + 1);
     pse::LogRecord record;
-    if (framer.Parse(line, &record) == pse::SyslogLineParser::Result::kPostfix) {
+    const pse::SyslogLineParser::Result result = framer.Parse(line, &record);
+    if (result == pse::SyslogLineParser::Result::kDovecot) {
+      pse::DovecotAuthFailure f;
+      if (pse::ParseDovecotAuthRecord(record.syslog_name, record.message, &f)) {
+        sink = sink + static_cast<int>(f.reason);
+        for (absl::string_view v : {f.driver, f.username, f.client_addr}) {
+          if (!v.empty() &&
+              (v.data() < line.data() || v.data() + v.size() > line.data() + line.size())) {
+            __builtin_trap();
+          }
+        }
+      }
+    }
+    if (result == pse::SyslogLineParser::Result::kPostfix) {
       pse::PostfixEvent ev = pse::ParsePostfix(record);
       sink = sink + static_cast<int>(ev.type) + static_cast<int>(ev.reason);
       // Views must stay inside the line.

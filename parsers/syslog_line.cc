@@ -285,6 +285,19 @@ SyslogLineParser::Result SyslogLineParser::ParseHostTagMessage(absl::string_view
     }
   }
   absl::string_view tag = rest.substr(0, colon);
+  // Dovecot 2.4's own log file: the first token is the process with the
+  // login's fields, "auth(user,ip,sasl:plain)<session>: Info: ...". The
+  // user name is the client's, so the record keeps the whole text.
+  if (!has_host && (absl::StartsWith(tag, "auth(") || absl::StartsWith(tag, "auth-worker(")) &&
+      !IsDovecotIdentifier(tag)) {  // 2.3's "auth-worker(N):" is a plain tag
+    record->timestamp_us = micros;
+    record->host = absl::string_view();
+    record->syslog_name = tag.substr(0, tag.find('('));
+    record->daemon = absl::string_view();
+    record->pid = -1;
+    record->message = rest;
+    return Result::kDovecot;
+  }
   int64_t pid = -1;
   if (tag.back() == ']') {
     size_t open = tag.rfind('[');
@@ -340,7 +353,14 @@ SyslogLineParser::Result SyslogLineParser::Finish(int64_t micros, absl::string_v
   record->timestamp_us = micros;
   record->host = absl::string_view();  // set by the caller when the line names one
   absl::string_view syslog_name, daemon;
-  if (!SplitPostfixIdentifier(tag, &syslog_name, &daemon)) return Result::kOther;
+  if (!SplitPostfixIdentifier(tag, &syslog_name, &daemon)) {
+    if (!IsDovecotIdentifier(tag)) return Result::kOther;
+    record->syslog_name = tag;
+    record->daemon = absl::string_view();
+    record->pid = pid;
+    record->message = message;
+    return Result::kDovecot;
+  }
   record->syslog_name = syslog_name;
   record->daemon = daemon;
   record->pid = pid;

@@ -39,7 +39,11 @@ class SyslogLineParser {
  public:
   enum class Result {
     kPostfix,    // a Postfix line; *record is filled in
-    kOther,      // another program's line (dovecot, cron, ...); only timestamp_us is set
+    kDovecot,    // a Dovecot auth line (IsDovecotIdentifier): timestamp_us, syslog_name
+                 // (the tag), pid and message are set. Dovecot 2.4's own log file
+                 // ("auth(user,ip,...)<s>: Info: ...") has syslog_name "auth" or
+                 // "auth-worker" and the whole text from "auth(" as message.
+    kOther,      // another program's line (cron, ...); only timestamp_us is set
     kMalformed,  // not a syslog line at all
   };
 

@@ -92,13 +92,50 @@ TEST(SyslogLine, OddSyslogNames) {
 TEST(SyslogLine, OtherProgramsAreNotPostfix) {
   SyslogLineParser p(Utc(2024));
   LogRecord r;
-  EXPECT_EQ(p.Parse("Jul  5 12:43:39 h dovecot[99]: auth: Error: x", &r),
-            SyslogLineParser::Result::kOther);
   EXPECT_EQ(p.Parse("Jul  5 12:43:39 h CRON[5]: (root) CMD (x)", &r),
             SyslogLineParser::Result::kOther);
   EXPECT_EQ(p.Parse("Jul  5 12:43:39 h postfix[5]: no slash", &r),
             SyslogLineParser::Result::kOther);
   EXPECT_EQ(p.Parse("Jul  5 12:43:39 h kernel: [1.0] x", &r), SyslogLineParser::Result::kOther);
+}
+
+// Dovecot's lines are framed for the auth-failure parser: through syslog
+// (tag "dovecot"), and from Dovecot's own log file, whose process prefix
+// ("auth:", "auth-worker(N):") the framer reads as a tag without a host.
+TEST(SyslogLine, DovecotLines) {
+  SyslogLineParser p(Utc(2024));
+  LogRecord r;
+  ASSERT_EQ(p.Parse("Jul  5 12:43:39 h dovecot[99]: auth: Error: x", &r),
+            SyslogLineParser::Result::kDovecot);
+  EXPECT_EQ(r.syslog_name, "dovecot");
+  EXPECT_EQ(r.pid, 99);
+  EXPECT_EQ(r.message, "auth: Error: x");
+  EXPECT_EQ(r.timestamp_us, Micros(2024, 7, 5, 12, 43, 39));
+  ASSERT_EQ(p.Parse("Jul  5 12:43:40 auth: Info: passwd-file(a,192.0.2.1): unknown user", &r),
+            SyslogLineParser::Result::kDovecot);
+  EXPECT_EQ(r.syslog_name, "auth");
+  EXPECT_EQ(r.message, "Info: passwd-file(a,192.0.2.1): unknown user");
+  ASSERT_EQ(p.Parse("Jul  5 12:43:40 auth-worker(77): Info: pam(a,192.0.2.1): x", &r),
+            SyslogLineParser::Result::kDovecot);
+  EXPECT_EQ(r.syslog_name, "auth-worker(77)");
+  ASSERT_EQ(p.Parse("<30>1 2024-08-03T15:30:49Z mx dovecot 77 - - auth: x", &r),
+            SyslogLineParser::Result::kDovecot);
+  EXPECT_EQ(r.message, "auth: x");
+  // Dovecot 2.4's own log file: the process with the login's fields.
+  ASSERT_EQ(p.Parse("Jul  5 12:43:41 auth(a b,192.0.2.1,sasl:plain)<S>: Info: x", &r),
+            SyslogLineParser::Result::kOther);  // a space in the name: not this form
+  ASSERT_EQ(p.Parse("Jul  5 12:43:41 auth(a:b,192.0.2.1,sasl:plain)<S>: Info: passwd-file: x", &r),
+            SyslogLineParser::Result::kDovecot);
+  EXPECT_EQ(r.syslog_name, "auth");
+  EXPECT_EQ(r.message, "auth(a:b,192.0.2.1,sasl:plain)<S>: Info: passwd-file: x");
+  ASSERT_EQ(p.Parse("Jul  5 12:43:42 auth-worker(a,192.0.2.1)<7>: request [1]: pam: y", &r),
+            SyslogLineParser::Result::kDovecot);
+  EXPECT_EQ(r.syslog_name, "auth-worker");
+  EXPECT_EQ(r.message, "auth-worker(a,192.0.2.1)<7>: request [1]: pam: y");
+  for (const char* other : {"Jul  5 12:43:39 h dovecotx: auth: x",
+                            "Jul  5 12:43:39 h auth-worker(x): y", "Jul  5 12:43:39 h imap: z"}) {
+    EXPECT_EQ(p.Parse(other, &r), SyslogLineParser::Result::kOther) << other;
+  }
 }
 
 // Every header form, one row each: the same Postfix line must come out.
@@ -174,7 +211,7 @@ TEST(SyslogLine, HeaderForms) {
 TEST(SyslogLine, Rfc5424OtherAppAndEmptyMessage) {
   SyslogLineParser p(Utc(2024));
   LogRecord r;
-  EXPECT_EQ(p.Parse("<30>1 2024-08-03T15:30:49Z mx dovecot 77 - - auth: x", &r),
+  EXPECT_EQ(p.Parse("<30>1 2024-08-03T15:30:49Z mx cron 77 - - auth: x", &r),
             SyslogLineParser::Result::kOther);
   EXPECT_EQ(r.timestamp_us, Micros(2024, 8, 3, 15, 30, 49));
   ASSERT_EQ(p.Parse("<22>1 2024-08-03T15:30:49Z mx postfix/submission/smtpd 9 - -", &r),

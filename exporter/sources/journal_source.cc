@@ -375,11 +375,16 @@ bool JournalSource::DeliverCurrent(RecordSink* sink) {
     return false;
   }
   absl::string_view syslog_name, daemon;
-  if (!SplitPostfixIdentifier(value, &syslog_name, &daemon)) return false;
+  const bool postfix = SplitPostfixIdentifier(value, &syslog_name, &daemon);
+  if (!postfix && !IsDovecotIdentifier(value)) return false;
   // The next get_data call may reuse the buffer `value` points into.
   ident_.assign(value.data(), value.size());
   LogRecord record;
-  SplitPostfixIdentifier(ident_, &record.syslog_name, &record.daemon);
+  if (postfix) {
+    SplitPostfixIdentifier(ident_, &record.syslog_name, &record.daemon);
+  } else {
+    record.syslog_name = ident_;  // Dovecot: no daemon
+  }
   record.timestamp_us = timestamp_us;
 
   int64_t pid = -1;

@@ -4,7 +4,9 @@
 // Ubuntu run Postfix as postfix@-.service inside that slice) OR
 // `_SYSTEMD_UNIT=postfix.service` (RHEL-style hosts); `units`/`slice` replace
 // that default. Of the matching entries only those whose SYSLOG_IDENTIFIER is
-// a Postfix one (SplitPostfixIdentifier) become LogRecords; the rest are
+// a Postfix one (SplitPostfixIdentifier) or a Dovecot one
+// (IsDovecotIdentifier: syslog_name is the identifier, daemon empty; read
+// when Dovecot's unit is selected too) become LogRecords; the rest are
 // skipped silently (they are not malformed Postfix lines). Records are built
 // from the entry's fields, never from a re-printed syslog line.
 //

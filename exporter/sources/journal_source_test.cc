@@ -297,7 +297,7 @@ TEST_F(JournalSourceTest, UnitsAndSliceAreOred) {
   EXPECT_EQ(records.size(), kFirstSelected + 1);
 }
 
-TEST_F(JournalSourceTest, OnlyPostfixIdentifiersBecomeRecords) {
+TEST_F(JournalSourceTest, OnlyPostfixAndDovecotIdentifiersBecomeRecords) {
   ASSERT_TRUE(ExportToJournal(Fixture("postfix.export"), journal_file_));
   auto o = Options();
   o.units = {"cron.service", "dovecot.service"};
@@ -306,10 +306,16 @@ TEST_F(JournalSourceTest, OnlyPostfixIdentifiersBecomeRecords) {
   ASSERT_NE(source, nullptr);
   CollectingSink sink;
   Drain(source.get(), &sink);
-  // CRON and dovecot entries are skipped; postdrop (a Postfix program) is not.
-  ASSERT_EQ(sink.records.size(), 1u);
-  EXPECT_EQ(sink.records[0].syslog_name, "postfix");
-  EXPECT_EQ(sink.records[0].daemon, "postdrop");
+  // CRON's entries are skipped; postdrop (a Postfix program) is not, nor are
+  // Dovecot's (its auth failures refine Postfix's, reason_refiner.h).
+  ASSERT_EQ(sink.records.size(), 3u);
+  EXPECT_EQ(sink.records[0].syslog_name, "dovecot");
+  EXPECT_EQ(sink.records[0].daemon, "");
+  EXPECT_EQ(sink.records[0].message,
+            "auth-worker(3105): pam(info@example.org,192.0.2.1): unknown user");
+  EXPECT_EQ(sink.records[1].syslog_name, "postfix");
+  EXPECT_EQ(sink.records[1].daemon, "postdrop");
+  EXPECT_EQ(sink.records[2].syslog_name, "dovecot");
   EXPECT_EQ(source->stats().errors, 0u);
 }
 

@@ -8,19 +8,26 @@ Dovecot serves SASL only, on a socket in Postfix's queue directory
 import os
 import socket
 
+import devlog_namespace
 from e2e_common import USERS, log, wait_for
 import pseproc
 
 
-def dovecot_conf(dovecot_dir, run_dir, users_file, auth_socket):
+def dovecot_conf(dovecot_dir, run_dir, users_file, auth_socket, log_path):
     """dovecot.conf text. What the expected SASL failure reasons depend on
-    (auth_verbose, mechanisms, the penalty) is set here and only here;
-    truth.Truth.rejected_credentials_reason says what Postfix logs for it."""
+    (auth_verbose, mechanisms, the penalty, and that Dovecot logs where the
+    exporter reads) is set here and only here;
+    truth.Truth.rejected_credentials_reason says what the exporter makes of it.
+    `log_path`: Postfix's maillog, or "syslog" (Dovecot then runs where
+    /dev/log is the exporter's socket, like Postfix)."""
     return f"""\
 # Auth-only Dovecot for the e2e Postfix: no IMAP/POP3, no TLS, one socket.
 base_dir = {run_dir}
 state_dir = {dovecot_dir}/state
-log_path = {dovecot_dir}/dovecot.log
+# Dovecot's auth_verbose lines go where Postfix's go, where the exporter
+# reads them ("auth: passwd-file(u,ip,<session>): Password mismatch"): they
+# give Postfix's "(reason unavailable)" failures their reason.
+log_path = {log_path}
 protocols = none
 ssl = no
 disable_plaintext_auth = no
@@ -57,9 +64,14 @@ service auth {{
 
 
 class DovecotInstance:
-    """Dovecot under root/dovecot, its auth socket at `auth_socket`."""
+    """Dovecot under root/dovecot, its auth socket at `auth_socket`, logging
+    into the file `maillog` or, given `syslog_socket`, through syslog(3) to
+    that socket (devlog_namespace)."""
 
-    def __init__(self, root, auth_socket):
+    def __init__(self, root, auth_socket, maillog=None, syslog_socket=None):
+        self.root = root
+        self.maillog = maillog
+        self.syslog_socket = syslog_socket
         self.dir = os.path.join(root, "dovecot")
         self.conf = os.path.join(self.dir, "dovecot.conf")
         self.run_dir = os.path.join(self.dir, "run")
@@ -74,11 +86,15 @@ class DovecotInstance:
                 f.write("%s:{PLAIN}%s\n" % (u, p))
         os.chmod(users, 0o644)
         with open(self.conf, "w") as f:
-            f.write(dovecot_conf(self.dir, self.run_dir, users, self.auth_socket))
+            f.write(dovecot_conf(self.dir, self.run_dir, users, self.auth_socket,
+                                 "syslog" if self.syslog_socket else self.maillog))
 
     def start(self):
         pidfile = os.path.join(self.run_dir, "master.pid")
-        pseproc.run(["dovecot", "-c", self.conf])
+        cmd = ["dovecot", "-c", self.conf]
+        if self.syslog_socket:
+            cmd = devlog_namespace.wrap(cmd, self.syslog_socket, self.root)
+        pseproc.run(cmd)
         self.pid = wait_for(lambda: pseproc.read_pidfile(pidfile), "dovecot master pid file")
 
         def connectable():

@@ -80,6 +80,11 @@ def lines_read(world):
     return world.scrape().value("postfix_exporter_log_lines_total")
 
 
+def held(world):
+    """Failures the exporter still holds, waiting for Dovecot's reason."""
+    return world.scrape().value("postfix_exporter_sasl_failures_held")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("exporter", nargs="?", help="postfix_sasl_exporter binary")
@@ -155,7 +160,8 @@ def main():
         with open(world.log_path(), "rb") as f:
             n_lines = f.read().count(b"\n")
         try:
-            wait_for(lambda: lines_read(world) == n_lines,
+            # ... and to count the failures it held for Dovecot's reason.
+            wait_for(lambda: lines_read(world) == n_lines and held(world) == 0,
                      "exporter to read all %d log lines" % n_lines, deadline=30)
         except TestFailure as e:
             raise TestFailure("%s (it has read %s)\nexporter stderr:\n%s" % (

@@ -100,7 +100,7 @@ class Client:
             self.cmd("AUTH %s %s" % (mech, resp), (535,))
             method = mech.upper()
             self.truth.failure(self.service, method,
-                               self.truth.rejected_credentials_reason(method),
+                               self.truth.rejected_credentials_reason(method, user),
                                "AUTH %s %s bad" % (mech, user))
 
     def auth_login(self, user, password, good):
@@ -114,7 +114,7 @@ class Client:
         else:
             self.cmd(b64(password), (535,))
             self.truth.failure(self.service, "LOGIN",
-                               self.truth.rejected_credentials_reason("LOGIN"),
+                               self.truth.rejected_credentials_reason("LOGIN", user),
                                "AUTH LOGIN %s bad" % user)
 
     def auth_unsupported(self, mech, method_label):

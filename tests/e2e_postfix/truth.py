@@ -10,7 +10,7 @@ import collections
 import json
 import re
 
-from e2e_common import LOCAL_DOMAIN, log
+from e2e_common import LOCAL_DOMAIN, USERS, log
 from postfix_instance import RELAY_DOMAIN
 import smtp_sink
 
@@ -112,20 +112,22 @@ class Truth:
     def delivery_lines(self):
         return sum(self.delivery.values())
 
-    def rejected_credentials_reason(self, method):
+    def rejected_credentials_reason(self, method, user):
         """The reason a wrong password / unknown user gets, from the protocol.
 
         Dovecot answers both with FAIL and no reason, so Postfix has nothing
         to log but what is left in its reply buffer. Postfix 3.9, and the
         stable patch releases of the same date (Debian 12 ships 3.7.11, whose
         changelog says so), reset that buffer and log `(reason unavailable),
-        sasl_username=U`: unspecified. Older ones log nothing for PLAIN
-        (`failed: `, unspecified) and, for LOGIN, the last challenge they
-        sent, base64 "Password:" (`UGFzc3dvcmQ6`): bad_credentials.
+        sasl_username=U`; older ones log nothing for PLAIN (`failed: `) and,
+        for LOGIN, the last challenge they sent, base64 "Password:"
+        (`UGFzc3dvcmQ6`): bad_credentials. Dovecot logs why (auth_verbose, in
+        the same log), so the exporter turns the empty ones into
+        bad_credentials (wrong password) or unknown_account (unknown user).
         """
         if method == "LOGIN" and not self.resets_sasl_reason():
             return "bad_credentials"
-        return "unspecified"
+        return "bad_credentials" if user in USERS else "unknown_account"
 
     def resets_sasl_reason(self):
         v = self.version

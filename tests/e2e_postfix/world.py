@@ -39,7 +39,8 @@ class World:
         self.postfix = PostfixInstance(self.root, self.cert, self.key, self.ports,
                                        syslog_socket=self.syslog_socket)
         self.dovecot = DovecotInstance(
-            self.root, os.path.join(self.postfix.queue, "private", "auth"))
+            self.root, os.path.join(self.postfix.queue, "private", "auth"),
+            maillog=self.postfix.maillog, syslog_socket=self.syslog_socket)
         self.exporter = None
         self.sink = SmtpSink()
 
