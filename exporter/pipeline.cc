@@ -11,12 +11,19 @@ namespace pse {
 Pipeline::Pipeline(const Options& options, Metrics* metrics)
     : metrics_(metrics),
       framer_(options.syslog),
-      state_(options.state, &services_, metrics),
+      services_(options.services),
+      state_(StateOptions(options), &services_, metrics),
       future_tolerance_us_(absl::ToInt64Microseconds(options.future_tolerance)),
       reason_rules_(options.reason_rules),
       mail_(std::make_unique<MailMetrics>(metrics)),
       triage_(std::make_unique<Triage>(options.triage, metrics->registry())) {
   state_.set_failure_observer(triage_.get());
+}
+
+SessionState::Options Pipeline::StateOptions(const Options& options) {
+  SessionState::Options o = options.state;
+  if (options.services.host_label) o.by_host = true;
+  return o;
 }
 
 void Pipeline::Advance(int64_t ts) {
@@ -58,11 +65,14 @@ void Pipeline::Process(const LogRecord& record) {
   const PostfixEvent event = ParsePostfix(record, reason_rules_.get());
   const MailFlowEvent flow = ParseMailFlow(record);
   if (flow.kind != MailKind::kNone) {
-    const ServiceId id = services_.Resolve(record.syslog_name);
-    if (id.valid()) mail_->Handle(id.label, services_.label(id.label), record, flow);
+    const ServiceId id = services_.Resolve(record.syslog_name, record.host);
+    if (id.valid()) {
+      mail_->Handle(id.label, services_.label(id.label), services_.host(id.label), record, flow);
+    }
   }
   if (event.type == EventType::kIgnored) return;
-  state_.Handle(services_.Resolve(record.syslog_name), state_.Key(record.host, record.pid), event);
+  state_.Handle(services_.Resolve(record.syslog_name, record.host),
+                state_.Key(record.host, record.pid), event);
 }
 
 void Pipeline::SyncSourceStats(const SourceStats& s, absl::Time now) {

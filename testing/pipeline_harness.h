@@ -34,14 +34,20 @@ namespace test {
 
 class PipelineHarness {
  public:
-  explicit PipelineHarness(const SessionState::Options& state = {}, int year = 2024) {
+  explicit PipelineHarness(const SessionState::Options& state = {}, int year = 2024)
+      : PipelineHarness(WithState(state, year)) {}
+  // Any pipeline options (UTC BSD timestamps).
+  explicit PipelineHarness(Pipeline::Options po) {
     registry_ = std::make_shared<prometheus::Registry>();
     metrics_ = std::make_unique<Metrics>(registry_.get(), BuildInfo{"test", "test"});
+    po.syslog.bsd_time_zone = absl::UTCTimeZone();
+    pipeline_ = std::make_unique<Pipeline>(po, metrics_.get());
+  }
+  static Pipeline::Options WithState(const SessionState::Options& state, int year = 2024) {
     Pipeline::Options po;
     po.syslog.initial_year = year;
-    po.syslog.bsd_time_zone = absl::UTCTimeZone();
     po.state = state;
-    pipeline_ = std::make_unique<Pipeline>(po, metrics_.get());
+    return po;
   }
 
   Pipeline* pipeline() { return pipeline_.get(); }
