@@ -90,6 +90,7 @@ absl::Status SyslogReceiver::Init() {
   if (options_.listen_addresses.empty()) {
     return absl::InvalidArgumentError("syslog receiver: no listen address");
   }
+  if (options_.echo) echo_ = std::make_unique<SyslogEcho>(options_.echo_fd);
   absl::StatusOr<unsigned> mode = ParseSocketMode(options_.socket_mode);
   if (!mode.ok()) {
     return absl::InvalidArgumentError(
@@ -125,7 +126,7 @@ absl::Status SyslogReceiver::Bind(const SyslogAddress& address) {
     // Best effort: the kernel reports queue overflows for UDP; unix
     // datagram senders block instead.
     setsockopt(l->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
-  } else if (listen(l->fd, 128) != 0) {
+  } else if (listen(l->fd, SOMAXCONN) != 0) {
     return absl::UnavailableError(Errno("listen"));
   }
   SetReceiveBuffer(l->fd, options_.receive_buffer_bytes);
@@ -248,10 +249,7 @@ void SyslogReceiver::OnDrop(SyslogDrop reason, uint64_t count) { Drop(reason, co
 void SyslogReceiver::OnMessage(absl::string_view message) {
   ++delivered_;
   if (options_.metrics) options_.metrics->received[static_cast<int>(reading_)]->Increment();
-  if (options_.echo) {
-    echo_buf_.append(message.data(), message.size());
-    echo_buf_.push_back('\n');
-  }
+  if (echo_) echo_->Append(message);
   sink_->OnLine(message);
 }
 
@@ -274,16 +272,14 @@ size_t SyslogReceiver::Poll(RecordSink* sink) {
     }
   }
   ExpireIdle();
-  if (!echo_buf_.empty()) {
-    // Best effort: a full or closed stdout must not stop the ingest.
-    size_t off = 0;
-    while (off < echo_buf_.size()) {
-      const ssize_t w = write(options_.echo_fd, echo_buf_.data() + off, echo_buf_.size() - off);
-      if (w <= 0 && errno == EINTR) continue;
-      if (w <= 0) break;
-      off += static_cast<size_t>(w);
+  if (echo_) {
+    // Never blocks: a full or closed stdout must not stop the ingest.
+    echo_->Flush();
+    const uint64_t dropped = echo_->dropped_lines();
+    if (options_.metrics && dropped > echo_dropped_) {
+      options_.metrics->echo_dropped->Increment(static_cast<double>(dropped - echo_dropped_));
     }
-    echo_buf_.clear();
+    echo_dropped_ = dropped;
   }
   sink_ = nullptr;
   return delivered_;

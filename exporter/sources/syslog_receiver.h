@@ -24,7 +24,9 @@
 //  - Every message is delivered through RecordSink::OnLine() as received,
 //    framing removed; the pipeline's SyslogLineParser reads RFC 3164 (with or
 //    without PRI, hostname) and RFC 5424. With `echo`, every delivered
-//    message is also written to echo_fd followed by "\n".
+//    message is also written to echo_fd followed by "\n", never blocking
+//    (syslog_echo.h: what a reader that does not read leaves is bounded,
+//    then dropped and counted).
 //  - Poll() never blocks and reads at most read_budget_messages; Wait()
 //    blocks in epoll until a socket is readable. There is no read position:
 //    CheckpointText() is "" and AtEnd() is always false.
@@ -53,6 +55,7 @@
 #include "exporter/log_level.h"
 #include "exporter/source.h"
 #include "exporter/sources/syslog_address.h"
+#include "exporter/sources/syslog_echo.h"
 #include "exporter/sources/syslog_framing.h"
 #include "exporter/sources/syslog_metrics.h"
 
@@ -144,8 +147,9 @@ class SyslogReceiver : public Source, private SyslogFrameSink {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<Connection>> connections_;
   std::vector<char> buf_;
-  std::string echo_buf_;
-  RecordSink* sink_ = nullptr;  // during Poll()
+  std::unique_ptr<SyslogEcho> echo_;  // with options_.echo
+  uint64_t echo_dropped_ = 0;         // echo_'s count already exported
+  RecordSink* sink_ = nullptr;        // during Poll()
   SyslogAddress::Transport reading_ = SyslogAddress::Transport::kUnixgram;
   size_t delivered_ = 0;  // by the current Poll()
   SourceStats stats_;
