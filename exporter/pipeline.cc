@@ -64,15 +64,14 @@ void Pipeline::Process(const LogRecord& record) {
   Advance(record.timestamp_us);
   const PostfixEvent event = ParsePostfix(record, reason_rules_.get());
   const MailFlowEvent flow = ParseMailFlow(record);
-  if (flow.kind != MailKind::kNone) {
-    const ServiceId id = services_.Resolve(record.syslog_name, record.host);
-    if (id.valid()) {
-      mail_->Handle(id.label, services_.label(id.label), services_.host(id.label), record, flow);
-    }
+  if (flow.kind == MailKind::kNone && event.type == EventType::kIgnored) return;
+  // Resolved once per record, for both consumers.
+  const ServiceId id = services_.Resolve(record.syslog_name, record.host);
+  if (flow.kind != MailKind::kNone && id.valid()) {
+    mail_->Handle(id.label, services_.label(id.label), services_.host(id.label), record, flow);
   }
   if (event.type == EventType::kIgnored) return;
-  state_.Handle(services_.Resolve(record.syslog_name, record.host),
-                state_.Key(record.host, record.pid), event);
+  state_.Handle(id, state_.Key(record.host, record.pid), event);
 }
 
 void Pipeline::SyncSourceStats(const SourceStats& s, absl::Time now) {

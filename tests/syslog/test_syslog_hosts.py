@@ -134,6 +134,12 @@ class HostLabelTest(unittest.TestCase):
         got = self.wait_equal(d, self.want, len(self.lines), "unixgram")
         check(not [k for k in got if 'host="' in k], "a host label without --syslog.host-label")
 
+    def test_max_hosts_out_of_range_is_a_config_error(self):
+        res = psetest.run_once(BINARY, ["--syslog.max-hosts=0", "--syslog.host-label",
+                                        "--postfix.logfile_path=" + syslog_util.FIXTURE],
+                               expect_status=2)
+        check("syslog.max-hosts" in res.stderr, res.stderr)
+
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or not os.access(sys.argv[1], os.X_OK):
