@@ -27,6 +27,10 @@ every number to bench/results/latest.json):
             counted twice, from the final counters against the corpus.
   attack    scrape latency while thousands of silent and trickling
             connections are held on the exporter's port, and without them.
+  receiver  the exporter as a syslog server (unixgram, tcp, udp) fed by the
+            compiled bench/syslog_sender: messages per exporter CPU-second at
+            a steady 50,000 messages/s for 30 s, drops, and the peak rate
+            before drops appear (the rate doubled each step).
 
 The default is the first four; --parts all runs every part. Each part lives
 in bench/phases/ (one module per job); the corpus generator is gen_corpus.py.
@@ -57,10 +61,11 @@ from phases.others import KUMINA, kumina_follow, mtail_once  # noqa: E402
 from phases.proc import log, machine_info, pkg_version  # noqa: E402
 from phases.replay import ours_follow, ours_once  # noqa: E402
 from phases.report import report  # noqa: E402
+from phases.receiver import receiver_part  # noqa: E402
 from phases.statefile import statefile_part  # noqa: E402
 
 DEFAULT_PARTS = "replay,live,memory,micro"
-ALL_PARTS = DEFAULT_PARTS + ",statefile,crash,attack"
+ALL_PARTS = DEFAULT_PARTS + ",statefile,crash,attack,receiver"
 
 
 def main(argv):
@@ -68,6 +73,8 @@ def main(argv):
     ap.add_argument("--exe", default=os.path.join(ROOT, "build-bench", "postfix_sasl_exporter"))
     ap.add_argument("--micro", default=os.path.join(ROOT, "build-bench", "parser_bench"),
                     help="parser_bench binary ('' to skip)")
+    ap.add_argument("--sender", default=os.path.join(ROOT, "build-bench", "syslog_sender"),
+                    help="bench/syslog_sender binary (receiver)")
     ap.add_argument("--results", default=os.path.join(HERE, "results"))
     ap.add_argument("--lines", type=int, default=2000000)
     ap.add_argument("--reps", type=int, default=3, help="--once repetitions (median reported)")
@@ -88,6 +95,11 @@ def main(argv):
     ap.add_argument("--attack-trickle", type=int, default=200)
     ap.add_argument("--attack-scrapes", type=int, default=50,
                     help="scrapes per condition and connection kind (attack)")
+    ap.add_argument("--receiver-rate", type=int, default=50000, help="messages/s (receiver)")
+    ap.add_argument("--receiver-seconds", type=float, default=30.0)
+    ap.add_argument("--receiver-step-seconds", type=float, default=5.0,
+                    help="length of each step of the peak search (receiver)")
+    ap.add_argument("--receiver-transports", default="unixgram,tcp,udp")
     args = ap.parse_args(argv)
     parts = set(ALL_PARTS.split(",") if args.parts == "all" else args.parts.split(","))
     unknown = parts - set(ALL_PARTS.split(","))
@@ -184,6 +196,12 @@ def main(argv):
             path, exp = corpus(args.results, "mix", 10000)
             res["attack"] = attack_part(exe, path, exp, args.attack_silent, args.attack_trickle,
                                         args.attack_scrapes, work)
+        if "receiver" in parts:
+            path, exp = corpus(args.results, "mix", 200000)
+            res["receiver"] = receiver_part(exe, os.path.abspath(args.sender), path,
+                                            exp["syslog_year"], work, args.receiver_rate,
+                                            args.receiver_seconds, args.receiver_step_seconds,
+                                            transports=args.receiver_transports.split(","))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     res["machine"]["loadavg_at_end"] = os.getloadavg()

@@ -7,7 +7,7 @@
 #
 #   bench/run.sh                      everything (about 5 minutes on 2 cores)
 #   bench/run.sh --parts replay       only some parts: replay,live,memory,micro,
-#                                     statefile,crash,attack (--phases: the same)
+#                                     statefile,crash,attack,receiver (--phases: the same)
 #   bench/run.sh --lines 500000       a smaller replay corpus
 #
 # Not part of the test suite; exit status 1 only when a count check failed.
@@ -23,7 +23,7 @@ fi
 build=${PSE_BENCH_BUILD_DIR:-build-bench}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DPSE_BUILD_TESTS=OFF \
   -DPSE_BUILD_BENCHMARKS=ON >/dev/null
-cmake --build "$build" --target postfix_sasl_exporter parser_bench -j"$(nproc)" >/dev/null
+cmake --build "$build" --target postfix_sasl_exporter parser_bench syslog_sender -j"$(nproc)" >/dev/null
 
 exec python3 bench/bench.py --exe "$build/postfix_sasl_exporter" \
-  --micro "$build/parser_bench" "$@"
+  --micro "$build/parser_bench" --sender "$build/syslog_sender" "$@"

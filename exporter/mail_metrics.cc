@@ -1,6 +1,8 @@
 #include "exporter/mail_metrics.h"
 
+#include <initializer_list>
 #include <string_view>
+#include <utility>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
@@ -83,6 +85,13 @@ struct MailMetrics::Families {
 // Handles of one `service` label value, each made on first use.
 struct MailMetrics::PerService {
   std::string label;
+  // "" without the host label.
+  std::string host;
+  // {service} or {host, service} plus `extra`.
+  std::map<std::string, std::string> Labels(
+      std::initializer_list<std::pair<const std::string, std::string>> extra = {}) const {
+    return SeriesLabels(label, host, extra);
+  }
   P::Counter* cleanup_processed = nullptr;
   P::Counter* cleanup_rejected = nullptr;
   P::Counter* cleanup_not_accepted = nullptr;
@@ -171,12 +180,14 @@ MailMetrics::MailMetrics(Metrics* metrics) : metrics_(metrics), fam_(new Familie
 
 MailMetrics::~MailMetrics() = default;
 
-MailMetrics::PerService& MailMetrics::For(int label_id, const std::string& service) {
+MailMetrics::PerService& MailMetrics::For(int label_id, const std::string& service,
+                                          const std::string& host) {
   if (static_cast<size_t>(label_id) >= services_.size()) services_.resize(label_id + 1);
   std::unique_ptr<PerService>& s = services_[label_id];
   if (!s) {
     s = std::make_unique<PerService>();
     s->label = service;
+    s->host = host;
   }
   return *s;
 }
@@ -216,10 +227,10 @@ void MailMetrics::HandleDelivery(PerService& s, const LogRecord& record, const M
   const int dsn = DsnIndex(ev.dsn_class);
   P::Counter*& status = s.delivery_status[t][st][dsn];
   if (status == nullptr) {
-    status = &f.delivery_status->Add({{"service", s.label},
-                                      {"transport", transport()},
-                                      {"status", std::string(DeliveryStatusLabel(ev.status))},
-                                      {"dsn_class", std::string(kDsnClasses[dsn])}});
+    status =
+        &f.delivery_status->Add(s.Labels({{"transport", transport()},
+                                          {"status", std::string(DeliveryStatusLabel(ev.status))},
+                                          {"dsn_class", std::string(kDsnClasses[dsn])}}));
   }
   status->Increment();
 
@@ -242,8 +253,8 @@ void MailMetrics::HandleDelivery(PerService& s, const LogRecord& record, const M
     if (stages != nullptr) {
       for (int i = 0; i < 4; ++i) {
         if ((*stages)[i] == nullptr) {
-          std::map<std::string, std::string> labels = {{"service", s.label},
-                                                       {"stage", std::string(kStages[i])}};
+          std::map<std::string, std::string> labels =
+              s.Labels({{"stage", std::string(kStages[i])}});
           if (fam == f.pipe_delay) labels["relay"] = relay;
           (*stages)[i] = &fam->Add(labels, TimeBuckets());
         }
@@ -252,7 +263,7 @@ void MailMetrics::HandleDelivery(PerService& s, const LogRecord& record, const M
     }
   }
   if (record.daemon == "smtp" && ev.status == DeliveryStatus::kDeferred && ev.has_delays) {
-    if (s.smtp_deferred == nullptr) s.smtp_deferred = &f.smtp_deferred->Add({{"service", s.label}});
+    if (s.smtp_deferred == nullptr) s.smtp_deferred = &f.smtp_deferred->Add(s.Labels());
     s.smtp_deferred->Increment();
   }
 
@@ -264,7 +275,7 @@ void MailMetrics::HandleDelivery(PerService& s, const LogRecord& record, const M
       P::Histogram*& h = s.delivery_delay[t][i];
       if (h == nullptr) {
         h = &f.delivery_delay->Add(
-            {{"service", s.label}, {"transport", transport()}, {"stage", std::string(kStages[i])}},
+            s.Labels({{"transport", transport()}, {"stage", std::string(kStages[i])}}),
             TimeBuckets());
       }
       h->Observe(ev.delays[i]);
@@ -274,7 +285,7 @@ void MailMetrics::HandleDelivery(PerService& s, const LogRecord& record, const M
     const int c = static_cast<int>(ev.connect_error);
     if (s.connect_errors[c] == nullptr) {
       s.connect_errors[c] = &f.connect_errors->Add(
-          {{"service", s.label}, {"class", std::string(ConnectErrorLabel(ev.connect_error))}});
+          s.Labels({{"class", std::string(ConnectErrorLabel(ev.connect_error))}}));
     }
     s.connect_errors[c]->Increment();
   }
@@ -294,31 +305,29 @@ void MailMetrics::HandleTls(PerService& s, const MailFlowEvent& ev) {
   P::Counter*& c = s.tls[key];
   if (c == nullptr) {
     c = &(ev.tls_inbound ? fam_->smtpd_tls : fam_->smtp_tls)
-             ->Add({{"service", s.label},
-                    {"trust", trust},
-                    {"protocol", protocol},
-                    {"cipher", cipher},
-                    {"secret_bits", secret},
-                    {"algorithm_bits", algorithm}});
+             ->Add(s.Labels({{"trust", trust},
+                             {"protocol", protocol},
+                             {"cipher", cipher},
+                             {"secret_bits", secret},
+                             {"algorithm_bits", algorithm}}));
   }
   c->Increment();
   const std::string own_key =
       absl::StrCat(ev.tls_inbound ? "own in " : "own out ", trust, " ", protocol);
   P::Counter*& own = s.tls[own_key];
   if (own == nullptr) {
-    own = &fam_->tls_sessions->Add({{"service", s.label},
-                                    {"direction", ev.tls_inbound ? "inbound" : "outbound"},
-                                    {"trust", trust},
-                                    {"protocol", protocol}});
+    own = &fam_->tls_sessions->Add(s.Labels({{"direction", ev.tls_inbound ? "inbound" : "outbound"},
+                                             {"trust", trust},
+                                             {"protocol", protocol}}));
   }
   own->Increment();
 }
 
-void MailMetrics::Handle(int label_id, const std::string& service, const LogRecord& record,
-                         const MailFlowEvent& ev) {
-  PerService& s = For(label_id, service);
+void MailMetrics::Handle(int label_id, const std::string& service, const std::string& host,
+                         const LogRecord& record, const MailFlowEvent& ev) {
+  PerService& s = For(label_id, service, host);
   const Families& f = *fam_;
-  auto svc = [&s] { return std::map<std::string, std::string>{{"service", s.label}}; };
+  auto svc = [&s] { return s.Labels(); };
   auto once = [&svc](P::Counter** c, P::Family<P::Counter>* fam) -> P::Counter& {
     if (*c == nullptr) *c = &fam->Add(svc());
     return **c;
@@ -345,10 +354,8 @@ void MailMetrics::Handle(int label_id, const std::string& service, const LogReco
       P::Counter*& c =
           s.delivery_status[kQmgrTransport][static_cast<int>(DeliveryStatus::kExpired)][0];
       if (c == nullptr) {
-        c = &f.delivery_status->Add({{"service", s.label},
-                                     {"transport", "qmgr"},
-                                     {"status", "expired"},
-                                     {"dsn_class", "none"}});
+        c = &f.delivery_status->Add(
+            s.Labels({{"transport", "qmgr"}, {"status", "expired"}, {"dsn_class", "none"}}));
       }
       c->Increment();
       return;
@@ -363,7 +370,7 @@ void MailMetrics::Handle(int label_id, const std::string& service, const LogReco
       const int a = static_cast<int>(ev.milter);
       if (s.milter_actions[a] == nullptr) {
         s.milter_actions[a] = &f.milter_actions->Add(
-            {{"service", s.label}, {"action", std::string(MilterActionLabel(ev.milter))}});
+            s.Labels({{"action", std::string(MilterActionLabel(ev.milter))}}));
       }
       s.milter_actions[a]->Increment();
       if (ev.milter == MilterAction::kReject) {
@@ -374,8 +381,8 @@ void MailMetrics::Handle(int label_id, const std::string& service, const LogReco
     case MailKind::kBounceNotice: {
       const int n = static_cast<int>(ev.notice);
       if (s.bounce_notices[n] == nullptr) {
-        s.bounce_notices[n] = &f.bounce_notices->Add(
-            {{"service", s.label}, {"type", std::string(BounceNoticeLabel(ev.notice))}});
+        s.bounce_notices[n] =
+            &f.bounce_notices->Add(s.Labels({{"type", std::string(BounceNoticeLabel(ev.notice))}}));
       }
       s.bounce_notices[n]->Increment();
       return;
@@ -384,7 +391,7 @@ void MailMetrics::Handle(int label_id, const std::string& service, const LogReco
       const int c = static_cast<int>(ev.connect_error);
       if (s.connect_errors[c] == nullptr) {
         s.connect_errors[c] = &f.connect_errors->Add(
-            {{"service", s.label}, {"class", std::string(ConnectErrorLabel(ev.connect_error))}});
+            s.Labels({{"class", std::string(ConnectErrorLabel(ev.connect_error))}}));
       }
       s.connect_errors[c]->Increment();
       // kumina counts the smtp client's queue-less "connect to ...: Connection timed out".
@@ -404,7 +411,7 @@ void MailMetrics::Handle(int label_id, const std::string& service, const LogReco
       const int a = static_cast<int>(ev.postscreen);
       if (s.postscreen[a] == nullptr) {
         s.postscreen[a] = &f.postscreen->Add(
-            {{"service", s.label}, {"action", std::string(PostscreenActionLabel(ev.postscreen))}});
+            s.Labels({{"action", std::string(PostscreenActionLabel(ev.postscreen))}}));
       }
       s.postscreen[a]->Increment();
       return;

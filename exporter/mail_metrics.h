@@ -54,13 +54,13 @@ class MailMetrics {
 
   // `label_id`/`service` as ServiceTable resolved them for record.syslog_name.
   // REQUIRES: ev.kind != MailKind::kNone.
-  void Handle(int label_id, const std::string& service, const LogRecord& record,
-              const MailFlowEvent& ev);
+  void Handle(int label_id, const std::string& service, const std::string& host,
+              const LogRecord& record, const MailFlowEvent& ev);
 
  private:
   struct PerService;
   struct Families;
-  PerService& For(int label_id, const std::string& service);
+  PerService& For(int label_id, const std::string& service, const std::string& host);
   void HandleDelivery(PerService& s, const LogRecord& record, const MailFlowEvent& ev);
   void HandleTls(PerService& s, const MailFlowEvent& ev);
   // A bounded label value for `word`: itself while it is plausible and fewer

@@ -162,6 +162,14 @@ void DeclareOptions(OptionSet* o, Settings* s) {
               "SO_RCVBUF of the syslog sockets (0: kernel default; capped by net.core.rmem_max)");
   o->AddBool("syslog.echo", &syslog.echo,
              "write every received syslog message to standard output unchanged");
+  ServiceTable::Options& services = s->pipeline.services;
+  o->AddBool("syslog.host-label", &services.host_label,
+             "add a `host` label (the host each line names) to every family with a `service` "
+             "label, for one exporter receiving several Postfix hosts; implies "
+             "--sessions.by_host (Prometheus's way is one exporter per host)");
+  o->AddInt("syslog.max-hosts", &services.max_hosts, 1, 100000,
+            "hosts with their own `host` label value (--syslog.host-label); further hosts "
+            "are host=\"other\"");
 
   o->AddMappingList("sasl.reason_rules", &s->reason_rules, {"match", "reason"},
                     "site-specific failure texts: RE2 `match` on the raw failure text, "

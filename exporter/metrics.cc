@@ -78,6 +78,15 @@ std::string FormatValue(double v) {
 
 }  // namespace
 
+std::map<std::string, std::string> SeriesLabels(
+    const std::string& service, const std::string& host,
+    std::initializer_list<std::pair<const std::string, std::string>> extra) {
+  std::map<std::string, std::string> l(extra);
+  l.emplace("service", service);
+  if (!host.empty()) l.emplace("host", host);
+  return l;
+}
+
 Metrics::Metrics(P::Registry* r, const BuildInfo& build) : registry_(r), fam_(new Families) {
   // Registered first, so collected first: a scrape that shows N lines read
   // also shows everything those N lines counted (families are collected in
@@ -169,11 +178,13 @@ Metrics::Metrics(P::Registry* r, const BuildInfo& build) : registry_(r), fam_(ne
 
 Metrics::~Metrics() = default;
 
-Metrics::Service& Metrics::AddService(int label_id, absl::string_view label) {
+Metrics::Service& Metrics::AddService(int label_id, absl::string_view label,
+                                      absl::string_view host) {
   if (static_cast<size_t>(label_id) >= services_.size()) services_.resize(label_id + 1);
   auto s = std::make_unique<Service>();
   s->label = std::string(label);
-  const std::map<std::string, std::string> l = {{"service", s->label}};
+  s->host = std::string(host);
+  const std::map<std::string, std::string> l = s->Labels();
   s->connects = &fam_->connects->Add(l);
   s->disconnects = &fam_->disconnects->Add(l);
   s->sessions = &fam_->sessions->Add(l);
@@ -187,8 +198,7 @@ Metrics::Service& Metrics::AddService(int label_id, absl::string_view label) {
   }
   for (int i = 0; i < kClientLimitCount; ++i) {
     s->client_limits[i] = &fam_->client_limits->Add(
-        {{"service", s->label},
-         {"limit", std::string(ClientLimitLabel(static_cast<ClientLimit>(i)))}});
+        s->Labels({{"limit", std::string(ClientLimitLabel(static_cast<ClientLimit>(i)))}}));
   }
   services_[label_id] = std::move(s);
   return *services_[label_id];
@@ -197,9 +207,8 @@ Metrics::Service& Metrics::AddService(int label_id, absl::string_view label) {
 prometheus::Counter& Metrics::Failures(Service& s, SaslMethod method, FailureReason reason) {
   P::Counter*& c = s.failures[static_cast<int>(method)][static_cast<int>(reason)];
   if (c == nullptr) {
-    c = &fam_->failures->Add({{"service", s.label},
-                              {"method", std::string(SaslMethodLabel(method))},
-                              {"reason", std::string(FailureReasonLabel(reason))}});
+    c = &fam_->failures->Add(s.Labels({{"method", std::string(SaslMethodLabel(method))},
+                                       {"reason", std::string(FailureReasonLabel(reason))}}));
   }
   return *c;
 }
@@ -209,7 +218,7 @@ prometheus::Counter& Metrics::Processed(Service& s, bool has_method, SaslMethod 
   P::Counter*& c = s.processed[index];
   if (c == nullptr) {
     const std::string label = has_method ? std::string(SaslMethodLabel(method)) : "none";
-    c = &fam_->processed->Add({{"service", s.label}, {"sasl_method", label}});
+    c = &fam_->processed->Add(s.Labels({{"sasl_method", label}}));
   }
   return *c;
 }
@@ -217,15 +226,14 @@ prometheus::Counter& Metrics::Processed(Service& s, bool has_method, SaslMethod 
 prometheus::Counter& Metrics::Lost(Service& s, SmtpStage stage) {
   P::Counter*& c = s.lost[static_cast<int>(stage)];
   if (c == nullptr) {
-    c = &fam_->lost->Add(
-        {{"service", s.label}, {"after_stage", std::string(SmtpStageLabel(stage))}});
+    c = &fam_->lost->Add(s.Labels({{"after_stage", std::string(SmtpStageLabel(stage))}}));
   }
   return *c;
 }
 
 prometheus::Counter& Metrics::SmtpSaslFailures(Service& s) {
   if (s.smtp_sasl_failures == nullptr) {
-    s.smtp_sasl_failures = &fam_->smtp_sasl_failures->Add({{"service", s.label}});
+    s.smtp_sasl_failures = &fam_->smtp_sasl_failures->Add(s.Labels());
   }
   return *s.smtp_sasl_failures;
 }
@@ -233,20 +241,29 @@ prometheus::Counter& Metrics::SmtpSaslFailures(Service& s) {
 prometheus::Counter& Metrics::Rejected(Service& s, uint16_t code) {
   P::Counter*& c = s.rejected[code - 200];
   if (c == nullptr) {
-    c = &fam_->rejected->Add({{"service", s.label}, {"code", absl::StrCat(code)}});
+    c = &fam_->rejected->Add(s.Labels({{"code", absl::StrCat(code)}}));
   }
   return *c;
 }
 
-prometheus::Counter& Metrics::ProcessLimitReached(absl::string_view master_service) {
+prometheus::Counter& Metrics::ProcessLimitReached(absl::string_view master_service,
+                                                  absl::string_view host) {
   absl::string_view name = ServiceTable::IsPlausibleName(master_service) ? master_service : "other";
-  auto it = process_limit_.find(name);
-  if (it != process_limit_.end()) return *it->second;
-  if (process_limit_.size() >= kMaxMasterServices && name != "other") {
-    return ProcessLimitReached("other");
+  // The cap is on distinct names; hosts are capped by the ServiceTable that
+  // chose `host`.
+  if (!process_limit_names_.contains(name)) {
+    if (process_limit_names_.size() >= kMaxMasterServices && name != "other") {
+      return ProcessLimitReached("other", host);
+    }
+    process_limit_names_.emplace(name, true);
   }
-  P::Counter* c = &fam_->process_limit->Add({{"service", std::string(name)}});
-  process_limit_.emplace(std::string(name), c);
+  const std::string key = absl::StrCat(host, " ", name);
+  auto it = process_limit_.find(key);
+  if (it != process_limit_.end()) return *it->second;
+  std::map<std::string, std::string> labels = {{"service", std::string(name)}};
+  if (!host.empty()) labels.emplace("host", std::string(host));
+  P::Counter* c = &fam_->process_limit->Add(labels);
+  process_limit_.emplace(key, c);
   return *c;
 }
 

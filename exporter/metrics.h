@@ -14,9 +14,11 @@
 #define PSE_EXPORTER_METRICS_H_
 
 #include <array>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -37,11 +39,25 @@ struct BuildInfo {
   std::string revision;
 };
 
+// `extra` plus service=`service` and, unless `host` is "", host=`host`: the
+// labels of a per-service series.
+std::map<std::string, std::string> SeriesLabels(
+    const std::string& service, const std::string& host,
+    std::initializer_list<std::pair<const std::string, std::string>> extra);
+
 class Metrics {
  public:
-  // Handles of one `service` label value.
+  // Handles of one `service` label value (and `host` value, with the host
+  // label).
   struct Service {
     std::string label;
+    // "" without the host label: no `host` label at all.
+    std::string host;
+    // {service} or {host, service} plus `extra`: the labels of one series.
+    std::map<std::string, std::string> Labels(
+        std::initializer_list<std::pair<const std::string, std::string>> extra = {}) const {
+      return SeriesLabels(label, host, extra);
+    }
     prometheus::Counter* connects;
     prometheus::Counter* disconnects;
     prometheus::Gauge* sessions;
@@ -76,12 +92,13 @@ class Metrics {
   Metrics& operator=(const Metrics&) = delete;
 
   // Handles of a ServiceTable label id, made on first use with `label` as
-  // the value of the `service` label (the table's label of that id).
-  Service& service(int label_id, absl::string_view label) {
+  // the value of the `service` label and `host` of the `host` label ("":
+  // none), the table's label() and host() of that id.
+  Service& service(int label_id, absl::string_view label, absl::string_view host = {}) {
     if (static_cast<size_t>(label_id) < services_.size() && services_[label_id]) {
       return *services_[label_id];
     }
-    return AddService(label_id, label);
+    return AddService(label_id, label, host);
   }
 
   prometheus::Counter& Failures(Service& s, SaslMethod method, FailureReason reason);
@@ -91,7 +108,9 @@ class Metrics {
   prometheus::Counter& SmtpSaslFailures(Service& s);
   // REQUIRES: 200 <= code <= 599 (the parser guarantees it).
   prometheus::Counter& Rejected(Service& s, uint16_t code);
-  prometheus::Counter& ProcessLimitReached(absl::string_view master_service);
+  // `host`: the `host` value of the line ("" without the host label).
+  prometheus::Counter& ProcessLimitReached(absl::string_view master_service,
+                                           absl::string_view host = {});
 
   // A counter family registered for another module (mail_metrics.h), kept
   // here so that SaveValues/RestoreValues carry it across restarts like
@@ -134,12 +153,14 @@ class Metrics {
 
  private:
   struct Families;
-  Service& AddService(int label_id, absl::string_view label);
+  Service& AddService(int label_id, absl::string_view label, absl::string_view host);
   prometheus::Registry* registry_;
   std::unique_ptr<Families> fam_;
 
   std::vector<std::unique_ptr<Service>> services_;
+  // By "HOST NAME" ("" host without the host label).
   absl::flat_hash_map<std::string, prometheus::Counter*> process_limit_;
+  absl::flat_hash_map<std::string, bool> process_limit_names_;
 };
 
 }  // namespace pse

@@ -12,7 +12,8 @@ namespace pse {
 Pipeline::Pipeline(const Options& options, Metrics* metrics)
     : metrics_(metrics),
       framer_(options.syslog),
-      state_(options.state, &services_, metrics),
+      services_(options.services),
+      state_(StateOptions(options), &services_, metrics),
       future_tolerance_us_(absl::ToInt64Microseconds(options.future_tolerance)),
       reason_rules_(options.reason_rules),
       mail_(std::make_unique<MailMetrics>(metrics)),
@@ -25,6 +26,12 @@ Pipeline::Pipeline(const Options& options, Metrics* metrics)
           })) {
   state_.set_failure_observer(triage_.get());
   state_.set_failure_holder(refiner_.get());
+}
+
+SessionState::Options Pipeline::StateOptions(const Options& options) {
+  SessionState::Options o = options.state;
+  if (options.services.host_label) o.by_host = true;
+  return o;
 }
 
 void Pipeline::Advance(int64_t ts) {
@@ -97,15 +104,17 @@ void Pipeline::Process(const LogRecord& record) {
   Advance(record.timestamp_us);
   const PostfixEvent event = ParsePostfix(record, reason_rules_.get());
   const MailFlowEvent flow = ParseMailFlow(record);
-  if (flow.kind != MailKind::kNone) {
-    const ServiceId id = services_.Resolve(record.syslog_name);
-    if (id.valid()) mail_->Handle(id.label, services_.label(id.label), record, flow);
+  if (flow.kind == MailKind::kNone && event.type == EventType::kIgnored) return;
+  // Resolved once per record, for both consumers.
+  const ServiceId id = services_.Resolve(record.syslog_name, record.host);
+  if (flow.kind != MailKind::kNone && id.valid()) {
+    mail_->Handle(id.label, services_.label(id.label), services_.host(id.label), record, flow);
   }
   if (event.type == EventType::kIgnored) return;
   if (event.type == EventType::kMessageQueued && !event.sasl_username.empty()) {
     triage_->OnAuthenticatedMessage(event.client_addr, event.sasl_username);
   }
-  state_.Handle(services_.Resolve(record.syslog_name), state_.Key(record.host, record.pid), event);
+  state_.Handle(id, state_.Key(record.host, record.pid), event);
 }
 
 void Pipeline::SyncSourceStats(const SourceStats& s, absl::Time now) {

@@ -38,6 +38,10 @@ class Pipeline : public RecordSink {
   struct Options {
     SyslogLineParser::Options syslog;
     SessionState::Options state;
+    // The `service` (and optional `host`) label policy. With the host label
+    // on, sessions are told apart by host too (state.by_host is implied):
+    // a host's series must count only that host's processes.
+    ServiceTable::Options services;
     // The operator's failure-reason rules (sasl.reason_rules), tried before
     // the built-in mapping; null: built-in only.
     std::shared_ptr<const ReasonRules> reason_rules;
@@ -85,6 +89,7 @@ class Pipeline : public RecordSink {
  private:
   void Process(const LogRecord& record);
   void ProcessDovecot(const LogRecord& record);
+  static SessionState::Options StateOptions(const Options& options);
   // Moves log time to `ts` if it is later and not implausibly in the future.
   void Advance(int64_t ts);
 

@@ -38,8 +38,46 @@ int ServiceTable::InternLabel(absl::string_view syslog_name) {
   return id;
 }
 
-ServiceId ServiceTable::Resolve(absl::string_view syslog_name) {
-  if (last_id_.valid() && syslog_name == last_name_) return last_id_;
+bool ServiceTable::IsPlausibleHost(absl::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (char c : s) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.' && c != ':') return false;
+  }
+  return true;
+}
+
+int ServiceTable::InternHost(absl::string_view host) {
+  std::string value = host.empty()            ? std::string("unknown")
+                      : IsPlausibleHost(host) ? absl::AsciiStrToLower(host)
+                                              : std::string(kOther);
+  auto it = host_ids_.find(value);
+  if (it != host_ids_.end()) return it->second;
+  if (value != kOther && own_hosts_ >= options_.max_hosts) {
+    value = std::string(kOther);
+    it = host_ids_.find(value);
+    if (it != host_ids_.end()) return it->second;
+  }
+  if (value != kOther) ++own_hosts_;
+  const int id = static_cast<int>(hosts_.size());
+  hosts_.push_back(value);
+  host_ids_.emplace(std::move(value), id);
+  return id;
+}
+
+int ServiceTable::InternSet(int service, absl::string_view host) {
+  const int h = InternHost(host);
+  const int64_t key = (static_cast<int64_t>(service) << 32) | h;
+  auto it = set_ids_.find(key);
+  if (it != set_ids_.end()) return it->second;
+  const int id = static_cast<int>(sets_.size());
+  sets_.push_back({service, h});
+  set_ids_.emplace(key, id);
+  return id;
+}
+
+ServiceId ServiceTable::Resolve(absl::string_view syslog_name, absl::string_view host) {
+  if (!options_.host_label) host = {};
+  if (last_id_.valid() && syslog_name == last_name_ && host == last_host_) return last_id_;
   ServiceId id;
   auto it = name_ids_.find(syslog_name);
   if (it != name_ids_.end()) {
@@ -60,7 +98,11 @@ ServiceId ServiceTable::Resolve(absl::string_view syslog_name) {
     id.name = overflow_name_;
     id.label = InternLabel(syslog_name);
   }
+  // From here on id.label is the service label; with the host label it
+  // becomes the id of the (service, host) pair.
+  if (options_.host_label) id.label = InternSet(id.label, host);
   last_name_.assign(syslog_name.data(), syslog_name.size());
+  last_host_.assign(host.data(), host.size());
   last_id_ = id;
   return id;
 }

@@ -29,8 +29,7 @@ SessionState::ServiceState& SessionState::Svc(int index) {
 
 void SessionState::UpdatePeak(int index) {
   ServiceState& s = Svc(index);
-  metrics_->service(index, services_table_->label(index))
-      .sessions_max->Set(static_cast<double>(s.peak->Max(now_us_)));
+  HandlesOf(index).sessions_max->Set(static_cast<double>(s.peak->Max(now_us_)));
 }
 
 void SessionState::OpenSession(Proc* p) {
@@ -140,7 +139,8 @@ void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev
       metrics_->anvil_connection_count_max->Set(static_cast<double>(ev.number));
       return;
     case EventType::kMasterProcessLimit:
-      metrics_->ProcessLimitReached(ev.master_service).Increment();
+      metrics_->ProcessLimitReached(ev.master_service, services_table_->host(service.label))
+          .Increment();
       return;
     case EventType::kMasterChildExit: {
       // master logs under the instance's own syslog_name; the child may have
@@ -293,26 +293,34 @@ void SessionState::CountFailure(ServiceId service, SaslMethod method, FailureRea
 
 // State-file lines:
 //   clock NOW LAST_SWEEP LAST_PEAK_REFRESH
-//   proc PID SYSLOG_NAME OPEN LAST_SEEN LOGGED_FAILURES FLAGS NOTE_REASON
+//   proc PID SYSLOG_NAME OPEN LAST_SEEN LOGGED_FAILURES FLAGS NOTE_REASON [HOST]
 //   peak SYSLOG_NAME T:V:END...
+//   hpeak HOST SYSLOG_NAME T:V:END...
 // FLAGS bits: 1 aborted_after_auth, 2 backend_error_pending, 4 has_note,
-// 8 authenticated, 16 auth_rate_limited.
+// 8 authenticated, 16 auth_rate_limited. HOST (the `host` value) and hpeak
+// only with the host label.
 std::vector<std::string> SessionState::Save() const {
+  const bool hosts = services_table_->host_label();
   std::vector<std::string> lines;
   lines.push_back(absl::StrCat("clock ", now_us_, " ", last_sweep_us_, " ", last_peak_refresh_us_));
   for (const Proc& p : lru_) {
     const int flags = (p.aborted_after_auth ? 1 : 0) | (p.backend_error_pending ? 2 : 0) |
                       (p.has_note ? 4 : 0) | (p.authenticated ? 8 : 0) |
                       (p.auth_rate_limited ? 16 : 0);
-    lines.push_back(absl::StrCat("proc ", p.pid, " ",
-                                 EscapeToken(services_table_->syslog_name(p.service.name)), " ",
-                                 p.open ? 1 : 0, " ", p.last_seen_us, " ", p.logged_failures, " ",
-                                 flags, " ", static_cast<int>(p.note_reason)));
+    std::string line =
+        absl::StrCat("proc ", p.pid, " ", EscapeToken(services_table_->syslog_name(p.service.name)),
+                     " ", p.open ? 1 : 0, " ", p.last_seen_us, " ", p.logged_failures, " ", flags,
+                     " ", static_cast<int>(p.note_reason));
+    if (hosts) absl::StrAppend(&line, " ", EscapeToken(services_table_->host(p.service.label)));
+    lines.push_back(std::move(line));
   }
-  for (const ServiceState& s : services_) {
+  for (size_t i = 0; i < services_.size(); ++i) {
+    const ServiceState& s = services_[i];
     if (!s.peak || s.some_name < 0) continue;
     std::string line =
-        absl::StrCat("peak ", EscapeToken(services_table_->syslog_name(s.some_name)));
+        hosts ? absl::StrCat("hpeak ", EscapeToken(services_table_->host(static_cast<int>(i))), " ")
+              : std::string("peak ");
+    absl::StrAppend(&line, EscapeToken(services_table_->syslog_name(s.some_name)));
     for (const std::string& t : s.peak->Save()) absl::StrAppend(&line, " ", t);
     lines.push_back(std::move(line));
   }
@@ -331,16 +339,17 @@ absl::Status SessionState::Restore(const std::vector<std::string>& lines, Servic
       }
     } else if (t[0] == "proc") {
       Proc p;
-      std::string name;
+      std::string name, host;
       int open, flags, note;
-      if (t.size() != 8 || !absl::SimpleAtoi(t[1], &p.pid) || !UnescapeToken(t[2], &name) ||
+      if ((t.size() != 8 && t.size() != 9) || (t.size() == 9 && !UnescapeToken(t[8], &host)) ||
+          !absl::SimpleAtoi(t[1], &p.pid) || !UnescapeToken(t[2], &name) ||
           !absl::SimpleAtoi(t[3], &open) || !absl::SimpleAtoi(t[4], &p.last_seen_us) ||
           !absl::SimpleAtoi(t[5], &p.logged_failures) || !absl::SimpleAtoi(t[6], &flags) ||
           !absl::SimpleAtoi(t[7], &note) || note < 0 || note >= kFailureReasonCount ||
           procs_.contains(p.pid)) {
         return bad();
       }
-      p.service = services->Resolve(name);
+      p.service = services->Resolve(name, host);
       p.aborted_after_auth = flags & 1;
       p.backend_error_pending = flags & 2;
       p.has_note = flags & 4;
@@ -355,13 +364,18 @@ absl::Status SessionState::Restore(const std::vector<std::string>& lines, Servic
         lru_.back().open = true;
         ++s.open;
       }
-    } else if (t[0] == "peak") {
-      std::string name;
-      if (t.size() < 2 || !UnescapeToken(t[1], &name)) return bad();
-      const ServiceId id = services->Resolve(name);
+    } else if (t[0] == "peak" || t[0] == "hpeak") {
+      // hpeak has the host before the name.
+      const size_t n = t[0] == "peak" ? 1 : 2;
+      std::string name, host;
+      if (t.size() < n + 1 || !UnescapeToken(t[n], &name) ||
+          (n == 2 && !UnescapeToken(t[1], &host))) {
+        return bad();
+      }
+      const ServiceId id = services->Resolve(name, host);
       ServiceState& s = Svc(id.label);
       if (s.some_name < 0) s.some_name = id.name;
-      if (!s.peak->Restore(std::vector<std::string>(t.begin() + 2, t.end()))) return bad();
+      if (!s.peak->Restore(std::vector<std::string>(t.begin() + n + 1, t.end()))) return bad();
     } else {
       return bad();
     }
@@ -370,8 +384,7 @@ absl::Status SessionState::Restore(const std::vector<std::string>& lines, Servic
   for (size_t i = 0; i < services_.size(); ++i) {
     if (!services_[i].peak) continue;
     const int label = static_cast<int>(i);
-    metrics_->service(label, services->label(label))
-        .sessions->Set(static_cast<double>(services_[i].open));
+    HandlesOf(label).sessions->Set(static_cast<double>(services_[i].open));
     UpdatePeak(label);
   }
   metrics_->sessions_tracked->Set(static_cast<double>(procs_.size()));

@@ -166,8 +166,9 @@ class SessionState {
   // Closes p's session as of `at_us` (log time; now when omitted).
   void CloseSession(Proc* p, int64_t at_us = -1);
   void OpenSession(Proc* p);
-  Metrics::Service& Handles(ServiceId id) {
-    return metrics_->service(id.label, services_table_->label(id.label));
+  Metrics::Service& Handles(ServiceId id) { return HandlesOf(id.label); }
+  Metrics::Service& HandlesOf(int label) {
+    return metrics_->service(label, services_table_->label(label), services_table_->host(label));
   }
   // Open-session count and peak of one label id.
   ServiceState& Svc(int label);

@@ -34,20 +34,20 @@ namespace test {
 
 class PipelineHarness {
  public:
-  explicit PipelineHarness(const SessionState::Options& state = {}, int year = 2024) {
+  explicit PipelineHarness(const SessionState::Options& state = {}, int year = 2024)
+      : PipelineHarness(WithState(state, year)) {}
+  // Any pipeline options (syslog, state, triage ...; BSD timestamps in UTC).
+  explicit PipelineHarness(Pipeline::Options po) {
     registry_ = std::make_shared<prometheus::Registry>();
     metrics_ = std::make_unique<Metrics>(registry_.get(), BuildInfo{"test", "test"});
-    Pipeline::Options po;
-    po.syslog.initial_year = year;
     po.syslog.bsd_time_zone = absl::UTCTimeZone();
-    po.state = state;
     pipeline_ = std::make_unique<Pipeline>(po, metrics_.get());
   }
-  // With every pipeline option given (syslog, state, triage ...).
-  explicit PipelineHarness(const Pipeline::Options& po) {
-    registry_ = std::make_shared<prometheus::Registry>();
-    metrics_ = std::make_unique<Metrics>(registry_.get(), BuildInfo{"test", "test"});
-    pipeline_ = std::make_unique<Pipeline>(po, metrics_.get());
+  static Pipeline::Options WithState(const SessionState::Options& state, int year = 2024) {
+    Pipeline::Options po;
+    po.syslog.initial_year = year;
+    po.state = state;
+    return po;
   }
 
   Pipeline* pipeline() { return pipeline_.get(); }

@@ -29,12 +29,16 @@ pse_script_test(NAME hardening.state_caps
           $<TARGET_FILE:postfix_sasl_exporter> ${PSE_HARDENING_FLAGS}
   LABELS hardening TIMEOUT 300)
 
-# libFuzzer smoke run: builds the fuzzer with clang under ASan+UBSan in this
-# build tree (not the source tree) and fuzzes for 20 s.
-pse_script_test(NAME hardening.fuzz_parser
-  COMMAND ${PROJECT_SOURCE_DIR}/scripts/fuzz.sh 20
-  LABELS hardening fuzz TIMEOUT 900 REQUIRES PSE_CLANGXX)
-# Set here, not through PROPERTIES: that list would split the ';'-separated
-# ENVIRONMENT value into separate property names.
-set_tests_properties(hardening.fuzz_parser PROPERTIES ENVIRONMENT
-  "BUILD_DIR=${CMAKE_BINARY_DIR}/fuzz-build;CORPUS_DIR=${CMAKE_BINARY_DIR}/fuzz-corpus;ARTIFACT_DIR=${CMAKE_BINARY_DIR}/fuzz-artifacts")
+# libFuzzer smoke runs: build the fuzzers with clang under ASan+UBSan in this
+# build tree (not the source tree) and fuzz each for 20 s: the syslog line
+# and Postfix parsers, and the syslog receiver's stream framing. They share
+# the fuzzer build tree, so they never run at the same time.
+foreach(target parser framing)
+  pse_script_test(NAME hardening.fuzz_${target}
+    COMMAND ${PROJECT_SOURCE_DIR}/scripts/fuzz.sh 20 ${target}
+    LABELS hardening fuzz TIMEOUT 900 REQUIRES PSE_CLANGXX)
+  # Set here, not through PROPERTIES: that list would split the ';'-separated
+  # ENVIRONMENT value into separate property names.
+  set_tests_properties(hardening.fuzz_${target} PROPERTIES RESOURCE_LOCK pse_fuzz_build ENVIRONMENT
+    "BUILD_DIR=${CMAKE_BINARY_DIR}/fuzz-build;CORPUS_DIR=${CMAKE_BINARY_DIR}/fuzz-corpus;ARTIFACT_DIR=${CMAKE_BINARY_DIR}/fuzz-artifacts")
+endforeach()

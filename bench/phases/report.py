@@ -131,7 +131,8 @@ def report(res):
         rows = [[b["name"], "%.1f" % b["cpu_ns"], fmt_rate(1e9 / b["cpu_ns"])] for b in mb]
         parts.append("### Micro-benchmarks (bench/parser_bench, CPU ns per line)\n\n" +
                      md_table(["benchmark", "ns/line", "lines/s"], rows))
-    for key, fn in (("statefile", _statefile), ("crash", _crash), ("attack", _attack)):
+    for key, fn in (("statefile", _statefile), ("crash", _crash), ("attack", _attack),
+                    ("receiver", _receiver)):
         if res.get(key):
             parts.append(fn(res[key]))
     return "\n\n".join(parts) + "\n"
@@ -215,3 +216,22 @@ def _attack(at):
                 fmt_int(a.get("opened", 0)), fmt_int(a.get("closed_by_exporter", 0)),
                 at["reopen_after_s"], fmt_int(a.get("trickled_bytes", 0)),
                 "yes" if at.get("exporter_alive") else "**no**"))
+
+
+def _receiver(rc):
+    rows = ["| transport | offered msgs/s | received | drops | exporter CPU s | msgs per "
+            "exporter CPU-s | sender CPU s | peak msgs/s without drops |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rc["steady"]:
+        peak = rc["peak"].get(r["transport"], {}).get("peak_rate_without_drops", 0)
+        rows.append("| %s | %d | %d | %d | %.2f | %.0f | %.2f | %d |" % (
+            r["transport"], r["offered_rate"], r["received"], r["drops"], r["exporter_cpu_s"],
+            r["msgs_per_cpu_s"], r["sender_cpu_s"], peak))
+    steps = []
+    for t, p in rc["peak"].items():
+        steps.append("%s: " % t + ", ".join("%d/s %s (%.0f msgs/CPU-s)" % (
+            s["offered_rate"], "ok" if s["drops"] == 0 else "%d drops" % s["drops"],
+            s["msgs_per_cpu_s"]) for s in p["steps"]))
+    return ("### Syslog receiver (loopback, compiled sender; net.unix.max_dgram_qlen %s)\n\n"
+            % rc.get("unix_max_dgram_qlen") + "\n".join(rows) +
+            "\n\nPeak search (rate doubled each step): " + "; ".join(steps) + "\n")

@@ -5,7 +5,7 @@
 add_library(pse_syslog_source
   ${CMAKE_CURRENT_LIST_DIR}/syslog_receiver.cc ${CMAKE_CURRENT_LIST_DIR}/syslog_address.cc
   ${CMAKE_CURRENT_LIST_DIR}/syslog_framing.cc ${CMAKE_CURRENT_LIST_DIR}/syslog_metrics.cc
-  ${CMAKE_CURRENT_LIST_DIR}/multi_source.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/multi_source.cc ${CMAKE_CURRENT_LIST_DIR}/syslog_echo.cc)
 target_include_directories(pse_syslog_source PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(pse_syslog_source
   PUBLIC pse_parsers absl::status absl::statusor absl::strings absl::time prometheus-cpp::core
@@ -16,6 +16,7 @@ if(PSE_BUILD_TESTS)
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/syslog_framing_test.cc
             ${CMAKE_CURRENT_LIST_DIR}/syslog_receiver_test.cc
             ${CMAKE_CURRENT_LIST_DIR}/multi_source_test.cc
+            ${CMAKE_CURRENT_LIST_DIR}/syslog_echo_test.cc
     LIBS pse_syslog_source pse_pipeline)
 endif()
 

@@ -41,6 +41,13 @@ SyslogMetrics::SyslogMetrics(prometheus::Registry* registry) {
                   .Register(*registry);
   const char* names[kRefusalCount] = {"limit", "idle", "framing"};
   for (int r = 0; r < kRefusalCount; ++r) refused[r] = &ref.Add({{"reason", names[r]}});
+  echo_dropped = &prometheus::BuildCounter()
+                      .Name("postfix_exporter_syslog_echo_lines_dropped_total")
+                      .Help(
+                          "--syslog.echo lines not written because standard output did not "
+                          "take them (a reader that does not read, or none).")
+                      .Register(*registry)
+                      .Add({});
 }
 
 }  // namespace pse

@@ -7,6 +7,8 @@
 //   postfix_exporter_syslog_connections_open                    stream peers now
 //   postfix_exporter_syslog_connections_closed_by_exporter_total{reason}  limit, idle (closed
 //       after the idle timeout), framing (closed on a frame that cannot be read)
+//   postfix_exporter_syslog_echo_lines_dropped_total            --syslog.echo lines
+//       not written because standard output did not take them
 // Label values are the fixed sets above, all created at 0.
 // These counters are not kept in the state file: they describe this
 // process's sockets, which start afresh with it.
@@ -32,6 +34,7 @@ struct SyslogMetrics {
   prometheus::Counter* dropped[kSyslogDropCount];
   prometheus::Gauge* connections_open;
   prometheus::Counter* refused[kRefusalCount];
+  prometheus::Counter* echo_dropped;
 };
 
 }  // namespace pse

@@ -24,6 +24,11 @@ namespace {
 // Octet counts up to this many times max_message_bytes are read and thrown
 // away; larger ones close the connection (see syslog_framing.h).
 constexpr uint64_t kSkipFactor = 16;
+// Datagram batches: most slots per recvmmsg, and about how many bytes the
+// slots take together (max_message_bytes decides how many fit).
+constexpr size_t kMaxDatagramBatch = 64;
+constexpr size_t kDatagramBatchBytes = 2 << 20;
+constexpr size_t kControlBytes = CMSG_SPACE(sizeof(uint32_t));
 
 std::string Errno(absl::string_view what) { return absl::StrCat(what, ": ", ErrnoText(errno)); }
 
@@ -90,6 +95,7 @@ absl::Status SyslogReceiver::Init() {
   if (options_.listen_addresses.empty()) {
     return absl::InvalidArgumentError("syslog receiver: no listen address");
   }
+  if (options_.echo) echo_ = std::make_unique<SyslogEcho>(options_.echo_fd);
   absl::StatusOr<unsigned> mode = ParseSocketMode(options_.socket_mode);
   if (!mode.ok()) {
     return absl::InvalidArgumentError(
@@ -101,6 +107,16 @@ absl::Status SyslogReceiver::Init() {
     return absl::InvalidArgumentError("syslog receiver: limits must be positive");
   }
   buf_.resize(std::max<size_t>(options_.max_message_bytes + 1, 64 * 1024));
+  // Datagrams are read up to batch_ at a time (recvmmsg), each into its own
+  // slot of max_message_bytes + 1 (one more shows a datagram too long);
+  // the slots together stay near kDatagramBatchBytes. Only the pages
+  // messages are written to become resident.
+  const size_t slot = options_.max_message_bytes + 1;
+  batch_ = std::clamp<size_t>(kDatagramBatchBytes / slot, 1, kMaxDatagramBatch);
+  dgram_buf_.resize(batch_ * slot);
+  dgram_iov_.resize(batch_);
+  dgram_hdr_.resize(batch_);
+  dgram_control_.resize(batch_ * kControlBytes);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) return absl::InternalError(Errno("epoll_create1"));
   for (const std::string& text : options_.listen_addresses) {
@@ -125,7 +141,7 @@ absl::Status SyslogReceiver::Bind(const SyslogAddress& address) {
     // Best effort: the kernel reports queue overflows for UDP; unix
     // datagram senders block instead.
     setsockopt(l->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
-  } else if (listen(l->fd, 128) != 0) {
+  } else if (listen(l->fd, SOMAXCONN) != 0) {
     return absl::UnavailableError(Errno("listen"));
   }
   SetReceiveBuffer(l->fd, options_.receive_buffer_bytes);
@@ -247,11 +263,8 @@ void SyslogReceiver::OnDrop(SyslogDrop reason, uint64_t count) { Drop(reason, co
 
 void SyslogReceiver::OnMessage(absl::string_view message) {
   ++delivered_;
-  if (options_.metrics) options_.metrics->received[static_cast<int>(reading_)]->Increment();
-  if (options_.echo) {
-    echo_buf_.append(message.data(), message.size());
-    echo_buf_.push_back('\n');
-  }
+  ++received_[static_cast<int>(reading_)];  // into the counter once per Poll()
+  if (echo_) echo_->Append(message);
   sink_->OnLine(message);
 }
 
@@ -274,52 +287,74 @@ size_t SyslogReceiver::Poll(RecordSink* sink) {
     }
   }
   ExpireIdle();
-  if (!echo_buf_.empty()) {
-    // Best effort: a full or closed stdout must not stop the ingest.
-    size_t off = 0;
-    while (off < echo_buf_.size()) {
-      const ssize_t w = write(options_.echo_fd, echo_buf_.data() + off, echo_buf_.size() - off);
-      if (w <= 0 && errno == EINTR) continue;
-      if (w <= 0) break;
-      off += static_cast<size_t>(w);
+  FlushReceived();
+  if (echo_) {
+    // Never blocks: a full or closed stdout must not stop the ingest.
+    echo_->Flush();
+    const uint64_t dropped = echo_->dropped_lines();
+    if (options_.metrics && dropped > echo_dropped_) {
+      options_.metrics->echo_dropped->Increment(static_cast<double>(dropped - echo_dropped_));
     }
-    echo_buf_.clear();
+    echo_dropped_ = dropped;
   }
   sink_ = nullptr;
   return delivered_;
 }
 
+void SyslogReceiver::FlushReceived() {
+  for (int t = 0; t < 4; ++t) {
+    if (received_[t] == 0) continue;
+    if (options_.metrics) options_.metrics->received[t]->Increment(received_[t]);
+    received_[t] = 0;
+  }
+}
+
 void SyslogReceiver::ReadDatagrams(Listener* l, size_t* budget) {
-  char control[CMSG_SPACE(sizeof(uint32_t))];
+  const size_t slot = options_.max_message_bytes + 1;
   while (*budget > 0) {
-    struct iovec iov = {buf_.data(), buf_.size()};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    const ssize_t got = recvmsg(l->fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
+    const size_t want = std::min(*budget, batch_);
+    for (size_t i = 0; i < want; ++i) {
+      dgram_iov_[i] = {dgram_buf_.data() + i * slot, slot};
+      struct msghdr& h = dgram_hdr_[i].msg_hdr;
+      h = {};
+      h.msg_iov = &dgram_iov_[i];
+      h.msg_iovlen = 1;
+      h.msg_control = dgram_control_.data() + i * kControlBytes;
+      h.msg_controllen = kControlBytes;
+    }
+    // One system call for up to `want` datagrams; MSG_TRUNC makes msg_len
+    // the datagram's real length.
+    const int got = recvmmsg(l->fd, dgram_hdr_.data(), static_cast<unsigned>(want),
+                             MSG_DONTWAIT | MSG_TRUNC, nullptr);
     if (got < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) ++stats_.errors;
       return;
     }
-    --*budget;
-    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-        uint32_t total;
-        std::memcpy(&total, CMSG_DATA(c), sizeof(total));
-        // Cumulative per socket; unsigned arithmetic survives its wrap.
-        if (total != l->overruns) Drop(SyslogDrop::kOverrun, total - l->overruns);
-        l->overruns = total;
+    for (int i = 0; i < got; ++i) {
+      --*budget;
+      struct msghdr& h = dgram_hdr_[i].msg_hdr;
+      for (struct cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+          uint32_t total;
+          std::memcpy(&total, CMSG_DATA(c), sizeof(total));
+          // Cumulative per socket; unsigned arithmetic survives its wrap.
+          if (total != l->overruns) Drop(SyslogDrop::kOverrun, total - l->overruns);
+          l->overruns = total;
+        }
       }
+      const size_t len = dgram_hdr_[i].msg_len;
+      if (len > options_.max_message_bytes || (h.msg_flags & MSG_TRUNC)) {
+        Drop(SyslogDrop::kTooLong, 1);
+        continue;
+      }
+      // Parsed in place: the view points into the slot.
+      const absl::string_view m =
+          TrimSyslogMessage(absl::string_view(dgram_buf_.data() + i * slot, len));
+      if (!m.empty()) OnMessage(m);
     }
-    if (static_cast<size_t>(got) > options_.max_message_bytes || (msg.msg_flags & MSG_TRUNC)) {
-      Drop(SyslogDrop::kTooLong, 1);
-      continue;
-    }
-    const absl::string_view m = TrimSyslogMessage(absl::string_view(buf_.data(), got));
-    if (!m.empty()) OnMessage(m);
+    // Fewer than asked for: the queue is empty, no need to ask again.
+    if (static_cast<size_t>(got) < want) return;
   }
 }
 

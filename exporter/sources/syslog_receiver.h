@@ -24,11 +24,15 @@
 //  - Every message is delivered through RecordSink::OnLine() as received,
 //    framing removed; the pipeline's SyslogLineParser reads RFC 3164 (with or
 //    without PRI, hostname) and RFC 5424. With `echo`, every delivered
-//    message is also written to echo_fd followed by "\n".
+//    message is also written to echo_fd followed by "\n", never blocking
+//    (syslog_echo.h: what a reader that does not read leaves is bounded,
+//    then dropped and counted).
 //  - Poll() never blocks and reads at most read_budget_messages; Wait()
 //    blocks in epoll until a socket is readable. There is no read position:
 //    CheckpointText() is "" and AtEnd() is always false.
-// Memory: one receive buffer of max_message_bytes, plus at most
+// Datagrams are read in batches (recvmmsg) and handed on in place.
+// Memory: one stream receive buffer of max_message_bytes, datagram slots of
+// max_message_bytes + 1 totalling about 2 MiB (at least one), plus at most
 // max_message_bytes + 16 held per stream connection.
 //
 // Thread-safety: not thread-safe; one thread calls every method (see
@@ -36,7 +40,9 @@
 #ifndef PSE_EXPORTER_SOURCES_SYSLOG_RECEIVER_H_
 #define PSE_EXPORTER_SOURCES_SYSLOG_RECEIVER_H_
 
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -53,6 +59,7 @@
 #include "exporter/log_level.h"
 #include "exporter/source.h"
 #include "exporter/sources/syslog_address.h"
+#include "exporter/sources/syslog_echo.h"
 #include "exporter/sources/syslog_framing.h"
 #include "exporter/sources/syslog_metrics.h"
 
@@ -132,6 +139,7 @@ class SyslogReceiver : public Source, private SyslogFrameSink {
   void Close(Connection* c, int refusal);
   void ExpireIdle();
   void Drop(SyslogDrop reason, uint64_t count);
+  void FlushReceived();
 
   // SyslogFrameSink: messages of the endpoint being read.
   void OnMessage(absl::string_view message) override;
@@ -143,9 +151,19 @@ class SyslogReceiver : public Source, private SyslogFrameSink {
   int epoll_fd_ = -1;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<Connection>> connections_;
-  std::vector<char> buf_;
-  std::string echo_buf_;
-  RecordSink* sink_ = nullptr;  // during Poll()
+  std::vector<char> buf_;  // stream reads
+  // Datagram batches (recvmmsg): batch_ slots of max_message_bytes + 1.
+  size_t batch_ = 1;
+  std::vector<char> dgram_buf_;
+  std::vector<struct iovec> dgram_iov_;
+  std::vector<struct mmsghdr> dgram_hdr_;
+  std::vector<char> dgram_control_;
+  // Messages delivered by this Poll() per transport, added to the
+  // received counters once at its end (one atomic update, not one each).
+  double received_[4] = {};
+  std::unique_ptr<SyslogEcho> echo_;  // with options_.echo
+  uint64_t echo_dropped_ = 0;         // echo_'s count already exported
+  RecordSink* sink_ = nullptr;        // during Poll()
   SyslogAddress::Transport reading_ = SyslogAddress::Transport::kUnixgram;
   size_t delivered_ = 0;  // by the current Poll()
   SourceStats stats_;
