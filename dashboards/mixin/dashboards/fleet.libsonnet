@@ -74,6 +74,7 @@
       ]),
       [
         g.link('Overview', '/d/' + c.overviewUID, 'The per-host overview for the selected instances'),
+        g.link('Mail flow', '/d/' + c.mailFlowUID, 'Delivery, queue, rejects and postscreen of the selected instances'),
         g.link('Runbook', c.runbookURL, 'What each alert means and how to fix it', icon='doc', keepVars=false),
       ],
     ),
