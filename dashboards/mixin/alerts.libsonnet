@@ -1,6 +1,8 @@
-// prometheusAlerts. Each alert has severity, summary, description and a
-// runbook_url to its section of docs/runbook.md; promtool tests in
-// dashboards/tests/ pin every threshold edge.
+// prometheusAlerts: one group, the SASL, session and exporter alerts here,
+// then those of alerts_mailflow.libsonnet (delivery and queue) and
+// alerts_triage.libsonnet (who is attacking). Each alert has severity,
+// summary, description and a runbook_url to its section of docs/runbook.md;
+// promtool tests in dashboards/tests/ pin every threshold edge.
 {
   local c = $._config,
   local q = (import 'lib/promql.libsonnet')(c),
@@ -10,28 +12,8 @@
   local winText = q.humanDuration(win),
   local refusedEarly = q.anyOf(c.reasonsRefusedBeforeBackend),
 
-  local alert(name, severity, forDuration, expr, summary, description) = {
-    alert: name,
-    expr: expr,
-    labels: { severity: severity },
-    annotations: {
-      summary: summary,
-      description: description,
-      runbook_url: c.runbookURLPattern % std.asciiLower(name),
-    },
-  } + (if forDuration == null then {} else { 'for': forDuration }),
-
-  // Increments of a counter in `window`, including those of a series born
-  // inside the window: increase() cannot see a series' first value, so a
-  // series without a sample `window` ago counts with its whole value. `+ 0`
-  // drops the metric name so that `or` sees one label set per series.
-  local increaseWithNewSeries(metric, matchers, window) = |||
-    (
-      (%(m)s unless %(m)s offset %(w)s) + 0
-      or
-      increase(%(m)s[%(w)s])
-    )
-  ||| % { m: q.m(metric, matchers), w: window },
+  local alert = q.alert,
+  local increaseWithNewSeries = q.increaseWithNewSeries,
 
   prometheusAlerts+:: {
     groups+: [
@@ -288,7 +270,7 @@
             'Many smtpd log lines are not understood (log format changed?).',
             '{{ $labels.instance }}: {{ $value | humanize }} smtpd lines in the last 15 minutes matched no parser; metrics may be undercounted.',
           ),
-        ],
+        ] + $.mailFlowAlertRules + $.triageAlertRules,
       },
     ],
   },

@@ -46,6 +46,17 @@
     smtpdUnrecognizedLinesPer15m: 15,  // per host
     smtpdConnectionCountLimitPer15m: 10,  // connections refused per service
     smtpSaslFailuresPer15m: 2,  // smtp client AUTH failures at a relay, per service
+    // Delivery and queue (issue 14).
+    queueGrowthMessagesPer1h: 100,  // messages more in one queue than an hour ago
+    deferredRatio: 0.25,  // deferred / all delivery results of a transport in 15m
+    deliveryMinPer15m: 20,  // below this many results (or delay samples) a transport is not judged
+    bouncedPer15m: 20,  // bounced recipients per host
+    deliveryDelayP95Seconds: 900,  // p95 of any delay stage of a transport
+    // Attack triage (issue 16; postfix_smtpd_sasl_failures_by_client_total
+    // and friends). The single-source threshold is per client network.
+    saslSingleSourceFailuresPerMinute: 10,  // over 10 minutes
+    saslDistributedFailingClients: 100,  // distinct failing addresses in --triage.window
+    saslAccountClients: 10,  // distinct addresses logged in as one user in --triage.window
 
     // Per-host exceptions to the values above, by key, e.g.
     //   instanceOverrides: { saslauthdWorkers: [{ matchers: 'instance="mx2:9154"', value: 10 }] }
@@ -66,6 +77,13 @@
     smtpdUnrecognizedLinesFor: '15m',
     smtpdConnectionCountLimitFor: '5m',
     smtpRelayCredentialsRejectedFor: '5m',
+    queueGrowingFor: '15m',
+    deferredRatioHighFor: '15m',
+    bounceSpikeFor: '5m',
+    deliveryDelayHighFor: '15m',
+    saslBruteForceSingleSourceFor: '5m',
+    saslBruteForceDistributedFor: '15m',
+    saslAccountManyNetworksFor: '5m',
 
     // Dashboards.
     dashboardTags: ['postfix', 'sasl', 'mail'],
@@ -73,6 +91,8 @@
     dashboardTimeFrom: 'now-6h',
     overviewUID: 'postfix-sasl-overview',
     fleetUID: 'postfix-sasl-fleet',
+    mailFlowUID: 'postfix-mail-flow',
+    triageTopK: 10,  // rows of the top failing networks and accounts at risk tables
     fleetTopK: 10,
     runbookURL: 'https://github.com/postfix-sasl-exporter/postfix-sasl-exporter/blob/main/docs/runbook.md',
   },

@@ -10,5 +10,8 @@
 (import 'config.libsonnet')
 + (import 'rules.libsonnet')
 + (import 'alerts.libsonnet')
++ (import 'alerts_mailflow.libsonnet')
++ (import 'alerts_triage.libsonnet')
 + (import 'dashboards/overview.libsonnet')
 + (import 'dashboards/fleet.libsonnet')
++ (import 'dashboards/mailflow.libsonnet')

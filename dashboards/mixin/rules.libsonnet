@@ -18,6 +18,14 @@
     smtpdUnrecognizedLinesPer15m: 'postfix:threshold_smtpd_unrecognized_lines_per_15m',
     smtpdConnectionCountLimitPer15m: 'postfix:threshold_smtpd_connection_count_limit_per_15m',
     smtpSaslFailuresPer15m: 'postfix:threshold_smtp_sasl_failures_per_15m',
+    queueGrowthMessagesPer1h: 'postfix:threshold_queue_growth_messages_per_1h',
+    deferredRatio: 'postfix:threshold_deferred_ratio',
+    deliveryMinPer15m: 'postfix:threshold_delivery_min_per_15m',
+    bouncedPer15m: 'postfix:threshold_bounced_per_15m',
+    deliveryDelayP95Seconds: 'postfix:threshold_delivery_delay_p95_seconds',
+    saslSingleSourceFailuresPerMinute: 'postfix:threshold_sasl_single_source_failures_per_minute',
+    saslDistributedFailingClients: 'postfix:threshold_sasl_distributed_failing_clients',
+    saslAccountClients: 'postfix:threshold_sasl_account_clients',
 
     successRate: 'postfix:sasl_authentication_successes:rate' + win,
     failureRate: 'postfix:sasl_authentication_failures:rate' + win,
@@ -25,6 +33,9 @@
     failureRatio: 'postfix:sasl_authentication_failure_ratio:rate' + win,
     relayDeniedRate: 'postfix:smtpd_relay_denied:rate' + win,
     sessionsMax: 'postfix:smtpd_sessions_max:max' + win,
+    queueMessages: 'postfix:showq_messages:sum',
+    deliveryStatus15m: 'postfix:delivery_status:increase15m',
+    failuresByClientRate: 'postfix:smtpd_sasl_failures_by_client:rate10m',
   },
   local n = self.recordNames,
 
@@ -40,6 +51,14 @@
     'smtpdUnrecognizedLinesPer15m',
     'smtpdConnectionCountLimitPer15m',
     'smtpSaslFailuresPer15m',
+    'queueGrowthMessagesPer1h',
+    'deferredRatio',
+    'deliveryMinPer15m',
+    'bouncedPer15m',
+    'deliveryDelayP95Seconds',
+    'saslSingleSourceFailuresPerMinute',
+    'saslDistributedFailingClients',
+    'saslAccountClients',
   ],
 
   // One series per exporter: `max by (job, instance) (build_info) * 0 + V`.
@@ -97,6 +116,33 @@
                 max_over_time(%s[%s])
               )
             ||| % [q.hostAnd(['service']), q.m('postfix_smtpd_sessions_max'), win],
+          },
+          // Messages per queue now: showq's histograms are a snapshot of the
+          // queue at each scrape, so _count is a gauge (no series while
+          // postfix_up is 0).
+          {
+            record: n.queueMessages,
+            expr: |||
+              sum by (%s) (
+                %s
+              )
+            ||| % [q.hostAnd(['queue']), q.m('postfix_showq_message_age_seconds_count')],
+          },
+          // Delivery results (recipients) in 15 minutes, counting the first
+          // value of a series created inside the window.
+          {
+            record: n.deliveryStatus15m,
+            expr: 'sum by (%s) %s' % [q.hostAnd(['transport', 'status']), q.increaseWithNewSeries('postfix_delivery_status_total', '', '15m')],
+          },
+          // Failed logins per second of each top client network (not the
+          // "other" remainder) over 10 minutes.
+          {
+            record: n.failuresByClientRate,
+            expr: |||
+              sum by (%s) (
+                rate(%s[10m])
+              )
+            ||| % [q.hostAnd(['client']), q.m('postfix_smtpd_sasl_failures_by_client_total', 'client!="other"')],
           },
         ],
       },

@@ -26,7 +26,8 @@ Grafana's dashboard-linter, under its rule names:
 An exception to any of them is an entry in EXCEPTIONS below, with its reason.
 Rows are exempt from the panel rules (they hold no data). Beyond the linter:
 a fixed uid, id null, unique panel ids, and every metric a query names is
-exported (tests/dashboards/exported_metrics.txt) or recorded by the rules.
+exported (tests/dashboards/exported_metrics.txt; NAME_bucket, NAME_count and
+NAME_sum of a listed histogram NAME) or recorded by the rules.
 
 Rule files (dashboards/*.yml with `groups:`, read with PyYAML):
   - recording rule names contain a colon; expressions use only exported
@@ -123,6 +124,29 @@ from promql_lex import PromQLError, analyse_promql  # noqa: E402
 
 def metric_names(expr):
     return [name for name, _, _ in analyse_promql(expr)[0]]
+
+
+# A histogram family exports NAME_bucket, NAME_count and NAME_sum; queries
+# name those, exported_metrics.txt the family (as /metrics' # TYPE does).
+HISTOGRAM_SERIES_RE = re.compile(r"^(.+)_(bucket|count|sum)$")
+
+
+def is_allowed(name, allowed):
+    """Whether a metric a query names is in `allowed`, directly or as a
+    series of a histogram family listed there."""
+    if name in allowed:
+        return True
+    m = HISTOGRAM_SERIES_RE.match(name)
+    return bool(m) and m.group(1) in allowed
+
+
+def family_of(name, allowed):
+    """The listed family a series name belongs to (itself if not a
+    histogram series of a listed family)."""
+    m = HISTOGRAM_SERIES_RE.match(name)
+    if name not in allowed and m and m.group(1) in allowed:
+        return m.group(1)
+    return name
 
 
 # --------------------------------------------------------------------------
@@ -253,7 +277,7 @@ def check_expr_metrics(expr, allowed, where, errors):
         errors.append(f"{where}: {e}")
         return
     for name in names:
-        if name not in allowed:
+        if not is_allowed(name, allowed):
             errors.append(f"{where}: metric {name} is not exported by the exporter "
                           f"(exported_metrics.txt) nor a recording rule of dashboards/")
 
@@ -297,7 +321,7 @@ def check_variables(name, uid, d, allowed, f):
         check_expr_metrics(m.group(1), allowed, where, problems)
         for p in problems:
             f.lint("template-label-promql-rule", uid, var, p)
-        used.update(safe_names(m.group(1)))
+        used.update(family_of(x, allowed) for x in safe_names(m.group(1)))
         if var == "instance" and 'job=~"$job"' not in m.group(1).replace(" ", ""):
             f.lint("template-instance-rule", uid, var, f"{where}: must be filtered by job=~\"$job\"")
     return used
@@ -318,8 +342,8 @@ def check_target(name, uid, title, tw, t, allowed, f, used):
     if not selectors:
         f.lint("target-promql-rule", uid, title, f"{tw}: names no metric")
     for metric, matchers, range_fn in selectors:
-        used.add(metric)
-        if metric not in allowed:
+        used.add(family_of(metric, allowed))
+        if not is_allowed(metric, allowed):
             f.add(f"{tw}: metric {metric} is not exported by the exporter "
                   f"(exported_metrics.txt) nor a recording rule of dashboards/")
         m = set(matchers or [])

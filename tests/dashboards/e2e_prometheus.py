@@ -12,13 +12,16 @@ Then appends a scenario to the log (password guessing, a saslauthd outage,
 open-relay probing, a burst of parallel submission sessions beyond the
 saslauthd pool, master's process-limit warning, a client beyond the
 connection count limit, AUTH rate limiting, the relay host rejecting the
-smtp client's credentials) with timestamps of now, and
+smtp client's credentials, deliveries, bounces, the queue manager, cleanup
+and milter rejects, postscreen) with timestamps of now, and
 checks:
   - the metric families the exporter serves are exactly those listed in
     tests/dashboards/exported_metrics.txt (the list the static check uses);
   - every query of every dashboards/*.json (with $job / $instance set to the
     exporter's target and $__rate_interval = 1m) and every variable query
-    returns data through the Prometheus HTTP API;
+    returns data through the Prometheus HTTP API, except those reading a
+    family in MAY_BE_EMPTY (journal-only, showq, opt-in, pending), which
+    Prometheus must still accept;
   - the expected alerts reach Alertmanager (GET /api/v2/alerts), and every
     other alert of the rule file is neither pending nor firing in Prometheus
     nor present in Alertmanager.
@@ -62,13 +65,21 @@ RATE_INTERVAL = "1m"
 # Metrics only the journal source exports; with a file source their queries
 # may return nothing.
 SOURCE_SPECIFIC = {"postfix_exporter_journal_lag_seconds"}
-# Families served only when an operator opts in (accounts at risk,
-# --triage.top_usernames); this run leaves it off.
-OPT_IN = {
-    "postfix_smtpd_sasl_failures_by_username_total",
-    "postfix_smtpd_sasl_messages_by_username_total",
-    "postfix_smtpd_sasl_username_clients",
-}
+# The queue, read from Postfix's showq socket only with --postfix.showq_path
+# (tests/showq/test_showq_real.py runs it against a real Postfix queue), and
+# the recording rule over it.
+SHOWQ = {"postfix_showq_message_age_seconds", "postfix_showq_message_size_bytes", "postfix_up",
+         "postfix:showq_messages:sum"}
+# Per-account triage is opt-in: off here, so its queries return nothing
+# (the dashboard's accounts-at-risk table is empty) and /metrics lacks them.
+OPT_IN = {"postfix_smtpd_sasl_failures_by_username_total", "postfix_smtpd_sasl_messages_by_username_total",
+          "postfix_smtpd_sasl_username_clients"}
+# PENDING: families the dashboards read that this branch's exporter does not
+# export yet (issue 14, added on another branch). Drop an entry when the
+# exporter serves it: the scenario's rejects then give it data.
+PENDING = {"postfix_smtpd_rejects_total"}
+# Queries reading only these may return no data.
+MAY_BE_EMPTY = SOURCE_SPECIFIC | SHOWQ | OPT_IN | PENDING
 # Families created on their first line of mail flow (the scenario writes
 # smtpd lines only) or only with --postfix.showq_path (the queue).
 ON_FIRST_USE = {
@@ -84,7 +95,7 @@ ON_FIRST_USE = {
     "postfix_smtp_tls_connections_total", "postfix_smtpd_forward_confirmed_reverse_dns_errors_total",
     "postfix_smtpd_tls_connections_total", "postfix_tls_connections_total",
     "postfix_showq_message_age_seconds", "postfix_showq_message_size_bytes", "postfix_up",
-}
+} | OPT_IN | PENDING
 # What the scenario must set off, and on which target ("exporter" or "dead").
 EXPECTED = {
     "PostfixSASLBruteForce": "exporter",
@@ -94,6 +105,7 @@ EXPECTED = {
     "PostfixMasterProcessLimitReached": "exporter",
     "PostfixSMTPDConnectionCountLimitExceeded": "exporter",
     "PostfixSMTPRelayCredentialsRejected": "exporter",
+    "PostfixSASLBruteForceSingleSource": "exporter",
     "PostfixExporterDown": "dead",
 }
 
@@ -273,6 +285,48 @@ def relay_credentials_rejected(w):
                    "authentication failure)")]
 
 
+def mail_flow(w):
+    """Deliveries (3 sent, 1 bounced: below the deferred-ratio and bounce
+    thresholds with the 1 deferred of relay_credentials_rejected), a bounce
+    notice, the queue manager, an outgoing connection timeout, TLS, cleanup
+    and milter rejects, and postscreen verdicts."""
+    lines = []
+    for i in range(3):
+        qid = w.next_qid()
+        lines.append(w.line("postfix/smtp", w.next_pid(),
+                            f"{qid}: to=<friend{i}@example.org>, relay=mx.example.org[192.0.2.9]:25, delay=1.2, "
+                            "delays=0.1/0.01/0.5/0.59, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as X)"))
+        lines.append(w.line("postfix/qmgr", 900, f"{qid}: removed"))
+    qid = w.next_qid()
+    lines += [
+        w.line("postfix/smtp", w.next_pid(),
+               f"{qid}: to=<gone@example.org>, relay=mx.example.org[192.0.2.9]:25, delay=0.8, "
+               "delays=0.1/0/0.3/0.4, dsn=5.1.1, status=bounced (host mx.example.org[192.0.2.9] said: "
+               "550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown (in reply to RCPT TO command))"),
+        w.line("postfix/bounce", w.next_pid(), f"{qid}: sender non-delivery notification: {w.next_qid()}"),
+        w.line("postfix/qmgr", 900, f"{w.next_qid()}: from=<old@example.net>, status=expired, returned to sender"),
+        w.line("postfix/smtp", w.next_pid(), "connect to mx.slow.example[192.0.2.66]:25: Connection timed out"),
+        w.line("postfix/smtpd", w.next_pid(), "Anonymous TLS connection established from unknown[192.0.2.1]: "
+                                              "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"),
+        w.line("postfix/cleanup", w.next_pid(), f"{w.next_qid()}: reject: header Subject: win big from "
+                                                "unknown[192.0.2.2]; from=<s@b.example> to=<u@example.com> "
+                                                "proto=ESMTP helo=<b>: 5.7.1 message content rejected"),
+        w.line("postfix/cleanup", w.next_pid(), f"{w.next_qid()}: milter-reject: END-OF-MESSAGE from "
+                                                "unknown[192.0.2.3]: 5.7.1 spam; from=<s@b.example> "
+                                                "to=<u@example.com> proto=ESMTP helo=<b>"),
+    ]
+    tag = "postfix/postscreen"
+    lines += [
+        w.line(tag, 950, "CONNECT from [192.0.2.50]:40000 to [192.0.2.1]:25"),
+        w.line(tag, 950, "PASS NEW [192.0.2.50]:40000"),
+        w.line(tag, 950, "CONNECT from [192.0.2.51]:40001 to [192.0.2.1]:25"),
+        w.line(tag, 950, "PREGREET 11 after 0.08 from [192.0.2.51]:40001: EHLO x\\r\\n"),
+        w.line(tag, 950, "CONNECT from [192.0.2.52]:40002 to [192.0.2.1]:25"),
+        w.line(tag, 950, "NOQUEUE: reject: CONNECT from [192.0.2.52]:40002: all server ports busy"),
+    ]
+    return lines
+
+
 def master_and_anvil(w):
     return [
         w.line("postfix/master", 1000, 'warning: service "submission" (submission) has reached its process '
@@ -438,9 +492,11 @@ def dashboard_checks(root, instance):
             d = json.load(f)
         name = os.path.basename(path)
         for title, ref, expr in check_dashboards.dashboard_queries(d):
-            metrics = set(check_dashboards.metric_names(expr))
+            # A query reading a family that may be absent may be empty as a
+            # whole (a / b is empty without b).
+            families = {check_dashboards.family_of(m, MAY_BE_EMPTY) for m in check_dashboards.metric_names(expr)}
             checks.append((f"{name}: {title} / {ref}", substitute(expr, instance),
-                           bool(metrics) and metrics <= SOURCE_SPECIFIC))
+                           bool(families & MAY_BE_EMPTY)))
         for var, query in check_dashboards.variable_queries(d):
             m = re.match(r"^\s*label_values\((.*),\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)\s*$", query)
             if not m:
@@ -567,6 +623,7 @@ def run(args, tmp, servers):
         lines += concurrency_burst(w, 7)             # 7 parallel > 5 workers
         lines += client_limits(w, 3)                 # 15 refused in all (> 10 in 15m)
         lines += relay_credentials_rejected(w)       # 5 in all (> 2 in 15m)
+        lines += mail_flow(w)                        # smtp: 15 sent, 5 bounced, 5 deferred: 20% (< 25%)
         if chunk in (1, 3):
             lines += master_and_anvil(w)
         w.append(lines)
@@ -601,7 +658,8 @@ def run(args, tmp, servers):
         time.sleep(1)
     skipped = [d for (d, q, s) in checks if s and not prom_query(prom, q)]
     print("all dashboard queries return data" +
-          (f" (source-specific, empty with a file source: {skipped})" if skipped else ""))
+          (f" (empty, as allowed: source-specific, showq, opt-in or pending families: {skipped})"
+           if skipped else ""))
     print(f"alerts in Alertmanager: {sorted(expected_arrived)}")
 
     # The other alerts stay silent: not in Alertmanager, neither pending nor

@@ -307,6 +307,32 @@ function checkExporter(podSpec, v, where) {
     }
   }
 
+  // The mail queue: the showq socket flag, a read-only mount of Postfix's
+  // public/ directory and the postdrop group on the pod.
+  if (v.showq?.enabled) {
+    const sq = "postfix.showq_path" in cfg ? cfg["postfix.showq_path"] : argValue(args, "--postfix.showq_path")[0];
+    assert.equal(sq, `${v.showq.dir}/showq`, `${where}: --postfix.showq_path`);
+    const m = mountAt(v.showq.dir);
+    assert.ok(m, `${where}: ${v.showq.dir} mounted in the exporter`);
+    assert.equal(m.readOnly, true, `${where}: public/ read-only in the exporter`);
+    assert.equal(m.name, v.showq.volumeName);
+    const vol = volumes.get(m.name);
+    if (Object.keys(v.showq.source ?? {}).length) {
+      assert.deepEqual({ ...vol, name: undefined }, { name: undefined, ...v.showq.source }, `${where}: showq.source`);
+    } else {
+      assert.deepEqual(vol.emptyDir, {}, `${where}: public/ is an emptyDir by default`);
+    }
+    if (v.showq.postdropGid !== null && v.showq.postdropGid !== undefined) {
+      const groups = podSpec.securityContext?.supplementalGroups ?? [];
+      assert.ok(groups.includes(v.showq.postdropGid), `${where}: postdrop gid in the pod's supplementalGroups`);
+      for (const g of v.podSecurityContext?.supplementalGroups ?? []) {
+        assert.ok(groups.includes(g), `${where}: podSecurityContext's own supplementalGroups kept`);
+      }
+    }
+  } else {
+    assert.equal(argValue(args, "--postfix.showq_path").length, 0, `${where}: no showq without showq.enabled`);
+  }
+
   if (Object.keys(cfg).length) {
     assert.deepEqual(argValue(args, "--config.file"), ["/etc/postfix-sasl-exporter/config/config.yaml"]);
     const m = mountAt("/etc/postfix-sasl-exporter/config");
@@ -370,7 +396,8 @@ function selfcheck() {
   const base = good.values;
   assert.ok(check(base), `default values fail the schema: ${JSON.stringify(check.errors)}`);
   for (const bad of [{ mode: "sidecars" }, { imagee: {} }, { image: { tag: 1 } }, { containerPort: 0 },
-    { extraArgs: ["postfix.logfile_path=x"] }, { journal: { path: "/etc" } }]) {
+    { extraArgs: ["postfix.logfile_path=x"] }, { journal: { path: "/etc" } },
+    { showq: { ...base.showq, postdropGid: "postdrop" } }, { showq: { ...base.showq, dir: "public" } }]) {
     assert.ok(!check({ ...base, ...bad }), `schema accepts ${JSON.stringify(bad)}`);
   }
   // helm enforces the same schema.
@@ -402,10 +429,25 @@ function selfcheck() {
   r = render(opt.chart, [sockNoCmd]);
   assert.notEqual(r.status, 0, "socket input without postfix.command must fail");
   assert.match(r.stderr, /postfix\.command/);
+  // showq in journal mode has no Postfix container to share public/ with:
+  // the node's directory must be named.
+  const showqJournal = path.join(opt.out, "selfcheck-showq.yaml");
+  fs.writeFileSync(showqJournal, "mode: journal\nshowq:\n  enabled: true\n");
+  r = render(opt.chart, [showqJournal]);
+  assert.notEqual(r.status, 0, "showq in journal mode without showq.source must fail");
+  assert.match(r.stderr, /showq\.source/);
   const sm = path.join(opt.out, "selfcheck-sm.yaml");
   fs.writeFileSync(sm, "service:\n  enabled: false\nserviceMonitor:\n  enabled: true\n");
   r = render(opt.chart, [sm]);
   assert.notEqual(r.status, 0, "a ServiceMonitor without a Service must fail");
+
+  // The shape checks reject a missing postdrop group.
+  const showqRender = render(opt.chart, [path.join(opt.chart, "ci", "showq-values.yaml")]);
+  assert.equal(showqRender.status, 0, `showq render failed:\n${showqRender.stderr}`);
+  const showqPod = podSpecOf(showqRender.manifests.find((m) => m.object.kind === "Deployment").object);
+  checkExporter(showqPod, showqRender.values, "selfcheck");
+  showqPod.securityContext.supplementalGroups = [4];
+  assert.throws(() => checkExporter(showqPod, showqRender.values, "selfcheck"), /postdrop/);
 
   // The shape checks reject a writable log mount.
   const dep = good.manifests.find((m) => m.object.kind === "Deployment").object;
@@ -493,6 +535,11 @@ function checkCase() {
     assert.equal(c.image, `${v.image.repository}:${v.image.tag || chartYaml.appVersion}`, `${at}: image`);
     if (o.kind === "Deployment") {
       checkPostfixWriter(ps, v, at);
+      if (v.showq?.enabled && opt.subchart === undefined) {
+        const writers = (ps.containers ?? []).filter((x) => x.name !== EXPORTER &&
+          (x.volumeMounts ?? []).some((m) => m.name === v.showq.volumeName && m.mountPath === v.showq.dir && !m.readOnly));
+        assert.equal(writers.length, 1, `${at}: Postfix mounts ${v.showq.dir} read-write (master creates showq there)`);
+      }
     } else {
       assert.equal(v.mode, "journal");
     }

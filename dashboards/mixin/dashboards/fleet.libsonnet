@@ -57,13 +57,25 @@
     bars('Top instances by relay host AUTH failures',
          "SASL failures per second of Postfix's smtp client at its relay host: outgoing mail is deferred there.",
          'ops', 'sum %s (%s)' % [byHost, rate('postfix_smtp_sasl_authentication_failures_total')]),
+    bars('Top instances by deferred share',
+         'Deferred / all delivery results (without address verification probes) of each host; PostfixDeferredRatioHigh judges each transport against %s.' % n.deferredRatio,
+         'percentunit',
+         'sum %(by)s (%(def)s) / sum %(by)s (%(all)s)' % {
+           by: byHost,
+           def: rate('postfix_delivery_status_total', 'status="deferred"'),
+           all: rate('postfix_delivery_status_total', 'status!="undeliverable"'),
+         },
+         steps=[['green', null], ['orange', 0.1], ['red', 0.25]], max=1),
+    bars('Top instances by queued messages',
+         'Messages in all queues of each host now (%s; needs --postfix.showq_path).' % n.queueMessages,
+         'short', 'sum %s (%s)' % [byHost, d(n.queueMessages)]),
   ],
 
   grafanaDashboards+:: {
     'postfix-sasl-exporter-fleet.json': g.dashboard(
       c.fleetUID,
       'Postfix SASL / Fleet',
-      'Every Postfix host at once: the instances with the most SASL failures, relay denials, session peaks against their limit, log lag and client-limit refusals. Each bar links to that host in the overview.',
+      'Every Postfix host at once: the instances with the most SASL failures, relay denials, session peaks against their limit, log lag, client-limit refusals, relay host AUTH failures, deferred deliveries and queued mail. Each bar links to that host in the overview.',
       c.dashboardTags,
       c.dashboardRefresh,
       'now-1h',
@@ -74,6 +86,7 @@
       ]),
       [
         g.link('Overview', '/d/' + c.overviewUID, 'The per-host overview for the selected instances'),
+        g.link('Mail flow', '/d/' + c.mailFlowUID, 'Delivery, queue, rejects and postscreen of the selected instances'),
         g.link('Runbook', c.runbookURL, 'What each alert means and how to fix it', icon='doc', keepVars=false),
       ],
     ),

@@ -1,5 +1,6 @@
-// The per-host overview: SASL, sessions against the worker pool and the
-// client limits, relay denials, and the exporter's own health.
+// The per-host overview: SASL, who is attacking (triage.libsonnet),
+// sessions against the worker pool and the client limits, relay denials,
+// and the exporter's own health. Mail flow has its own dashboard.
 {
   local c = $._config,
   local n = $.recordNames,
@@ -178,7 +179,7 @@
     'postfix-sasl-exporter-overview.json': g.dashboard(
       c.overviewUID,
       'Postfix SASL / Overview',
-      "SMTP AUTH (SASL) successes and failures, concurrent sessions against the SASL worker pool and the client limits, relay denials and rejects, and the exporter's own health, from postfix-sasl-exporter.",
+      "SMTP AUTH (SASL) successes and failures, who is attacking (top failing networks, distinct failing clients, accounts at risk), concurrent sessions against the SASL worker pool and the client limits, relay denials and rejects, and the exporter's own health, from postfix-sasl-exporter.",
       c.dashboardTags,
       c.dashboardRefresh,
       c.dashboardTimeFrom,
@@ -186,12 +187,14 @@
       g.layout([
         ['At a glance', glance],
         ['SASL authentication', sasl],
+        ['Attack triage', (import 'triage.libsonnet')(c, n)],
         ['Sessions and concurrency', sessions],
         ['Relay and rejects', relay],
         ['Exporter health', health],
       ]),
       [
         g.link('Fleet', '/d/' + c.fleetUID, 'All Postfix hosts: the top instances by failures, relay denials, session peaks and log lag'),
+        g.link('Mail flow', '/d/' + c.mailFlowUID, 'Delivery, queue, rejects by reason and postscreen of the selected instances'),
         g.link('Runbook', c.runbookURL, 'What each alert means and how to fix it', icon='doc', keepVars=false),
       ],
     ),

@@ -86,6 +86,25 @@
     },
   },
 
+  // A table of instant queries (format table), one row per label set; with
+  // several queries their Value columns are merged on the labels. `columns`
+  // renames fields ({ 'Value #A': 'failures/min' }); job and Time are hidden.
+  // An empty result is an empty table (Grafana shows "No data").
+  table(title, description, unit, targets, columns={}, sortBy=''):: panel('table', title, description, unit, [
+    t { format: 'table', instant: true, range: false }
+    for t in targets
+  ]) {
+    options: {
+      showHeader: true,
+      cellHeight: 'sm',
+      footer: { show: false, reducer: ['sum'], fields: '' },
+      sortBy: if sortBy == '' then [] else [{ displayName: sortBy, desc: true }],
+    },
+    transformations: (if std.length(targets) > 1 then [{ id: 'merge', options: {} }] else []) + [
+      { id: 'organize', options: { excludeByName: { Time: true, job: true }, renameByName: columns } },
+    ],
+  },
+
   row(title):: { type: 'row', title: title, collapsed: false, panels: [] },
 
   // sections: [[row title, [[panel, width, height], ...]], ...]. Panels fill

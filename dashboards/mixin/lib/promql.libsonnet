@@ -18,6 +18,31 @@ function(c) {
   // Alternation regex of a list of label values.
   anyOf(values):: std.join('|', values),
 
+  // Increments of a counter in `window`, including those of a series born
+  // inside the window: increase() cannot see a series' first value, so a
+  // series without a sample `window` ago counts with its whole value. `+ 0`
+  // drops the metric name so that `or` sees one label set per series.
+  increaseWithNewSeries(metric, matchers, window):: |||
+    (
+      (%(m)s unless %(m)s offset %(w)s) + 0
+      or
+      increase(%(m)s[%(w)s])
+    )
+  ||| % { m: q.m(metric, matchers), w: window },
+
+  // An alert with severity, summary, description and a runbook_url to its
+  // section of docs/runbook.md (c.runbookURLPattern, anchor = lower-case name).
+  alert(name, severity, forDuration, expr, summary, description):: {
+    alert: name,
+    expr: expr,
+    labels: { severity: severity },
+    annotations: {
+      summary: summary,
+      description: description,
+      runbook_url: c.runbookURLPattern % std.asciiLower(name),
+    },
+  } + (if forDuration == null then {} else { 'for': forDuration }),
+
   local units = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 },
   local names = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week' },
   local split(d) = {

@@ -14,6 +14,8 @@ templates. The public helpers for a Postfix chart are:
   postfix-sasl-exporter.volumes          the pod volumes the exporter needs
   postfix-sasl-exporter.logVolumeMount   the read-write log (or socket) mount for Postfix
   postfix-sasl-exporter.socketPath       where Postfix's /dev/log must point (input: socket)
+  postfix-sasl-exporter.showqVolumeMount the read-write mount of Postfix's public/ (showq.enabled)
+  postfix-sasl-exporter.podSecurityContext  podSecurityContext plus showq.postdropGid
   postfix-sasl-exporter.selectorLabels   this chart's selector labels
 */}}
 
@@ -196,6 +198,9 @@ out, so the config file decides and the two never disagree.
 {{- $args = append $args (printf "--state.file=%s/state" (include "postfix-sasl-exporter.stateDir" .)) -}}
 {{- end -}}
 {{- end -}}
+{{- if and $v.showq.enabled (not (hasKey $c "postfix.showq_path")) -}}
+{{- $args = append $args (printf "--postfix.showq_path=%s/showq" $v.showq.dir) -}}
+{{- end -}}
 {{- $args = concat $args ($v.extraArgs | default list) -}}
 {{- toYaml $args -}}
 {{- end -}}
@@ -299,6 +304,13 @@ answer 401 to the kubelet. */}}
 - name: exporter-state
   mountPath: {{ include "postfix-sasl-exporter.stateDir" . }}
 {{- end }}
+{{- if $v.showq.enabled }}
+{{- /* Read-only is enough: connecting to a socket needs write permission on
+the socket, which a read-only mount does not take away. */}}
+- name: {{ $v.showq.volumeName }}
+  mountPath: {{ $v.showq.dir }}
+  readOnly: true
+{{- end }}
 {{- if $v.config }}
 - name: exporter-config
   mountPath: {{ include "postfix-sasl-exporter.configDir" . }}
@@ -333,8 +345,31 @@ sidecar.socket.dir/sidecar.socket.name). */}}
 {{- end -}}
 {{- end -}}
 
+{{/* The read-write mount of Postfix's public/ directory (where master
+creates the showq socket), for the Postfix container; empty unless
+showq.enabled. */}}
+{{- define "postfix-sasl-exporter.showqVolumeMount" -}}
+{{- $v := include "postfix-sasl-exporter.values" . | fromYaml -}}
+{{- if $v.showq.enabled -}}
+- name: {{ $v.showq.volumeName }}
+  mountPath: {{ $v.showq.dir }}
+{{- end -}}
+{{- end -}}
+
+{{/* The pod's securityContext: podSecurityContext, with showq.postdropGid
+added to supplementalGroups (public/ is postfix:postdrop, mode 2710). */}}
+{{- define "postfix-sasl-exporter.podSecurityContext" -}}
+{{- $v := include "postfix-sasl-exporter.values" . | fromYaml -}}
+{{- $sc := $v.podSecurityContext | default dict -}}
+{{- if and $v.showq.enabled (ne (toString $v.showq.postdropGid) "<nil>") -}}
+{{- $groups := $sc.supplementalGroups | default list -}}
+{{- $_ := set $sc "supplementalGroups" (append $groups (int64 $v.showq.postdropGid) | uniq) -}}
+{{- end -}}
+{{- with $sc }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
 {{/* Volumes of the pod: the shared log (or the host's journal), state,
-config, web config, TLS and extraVolumes. */}}
+Postfix's public/ (showq), config, web config, TLS and extraVolumes. */}}
 {{- define "postfix-sasl-exporter.volumes" -}}
 {{- $v := include "postfix-sasl-exporter.values" . | fromYaml -}}
 {{- $fullname := include "postfix-sasl-exporter.fullname" . -}}
@@ -359,6 +394,17 @@ switch journald (Storage=auto) to persistent storage. */ -}}
 {{- if include "postfix-sasl-exporter.needsState" . }}
 - name: exporter-state
   emptyDir: {}
+{{- end }}
+{{- if $v.showq.enabled }}
+{{- if and (eq $v.mode "journal") (not $v.showq.source) }}
+{{- fail "showq.enabled in journal mode: set showq.source to the node's queue directory, e.g. {hostPath: {path: /var/spool/postfix/public, type: Directory}}" }}
+{{- end }}
+- name: {{ $v.showq.volumeName }}
+  {{- if $v.showq.source }}
+  {{- toYaml $v.showq.source | nindent 2 }}
+  {{- else }}
+  emptyDir: {}
+  {{- end }}
 {{- end }}
 {{- if $v.config }}
 - name: exporter-config
