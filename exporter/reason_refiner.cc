@@ -38,6 +38,7 @@ ReasonRefiner::ReasonRefiner(const Options& options, Metrics* metrics, CountFn c
     : options_(options),
       hold_us_(absl::ToInt64Microseconds(options.hold)),
       verdict_ttl_us_(absl::ToInt64Microseconds(options.verdict_ttl)),
+      engaged_for_us_(absl::ToInt64Microseconds(options.engaged_for)),
       count_(std::move(count)) {
   refined_family_ = &metrics->ExtraCounterFamily(
       "postfix_smtpd_sasl_failures_refined_total",
@@ -95,12 +96,17 @@ void ReasonRefiner::Refined(const PendingLogin& f, FailureReason reason) {
 
 void ReasonRefiner::Hold(ServiceId service, SaslMethod method, absl::string_view client_addr,
                          absl::string_view username) {
+  const bool always = engaged_for_us_ == std::numeric_limits<int64_t>::max();
+  if (!always && last_verdict_us_ < now_us_ - engaged_for_us_) {  // Dovecot is not heard
+    count_(service, method, FailureReason::kUnspecified, client_addr, username);
+    return;
+  }
   PendingLogin f;
   f.at_us = now_us_;
-  f.client = NormalizeClient(client_addr);
-  f.user = CutUser(username);
   f.service = service;
   f.method = method;
+  f.client = NormalizeClient(client_addr);
+  f.user = CutUser(username);
   if (f.client.empty()) {
     Unrefined(f, kNoClient);
     return;
@@ -119,6 +125,7 @@ void ReasonRefiner::Hold(ServiceId service, SaslMethod method, absl::string_view
 
 void ReasonRefiner::OnVerdict(absl::string_view client_addr, absl::string_view username,
                               FailureReason reason) {
+  last_verdict_us_ = now_us_;
   PendingLogin v;
   v.at_us = now_us_;
   v.client = NormalizeClient(client_addr);
@@ -175,12 +182,16 @@ void ReasonRefiner::SetHeldGauge() { held_gauge_->Set(static_cast<double>(held_.
 
 // State-file lines:
 //   clock NOW
+//   heard LAST_VERDICT_TIME   (only once a verdict came)
 //   held AT SYSLOG_NAME METHOD CLIENT USER
 //   verdict AT CLIENT USER REASON
 // METHOD and REASON are the enum values; the rest are escaped tokens.
 std::vector<std::string> ReasonRefiner::Save(const ServiceTable& services) const {
   std::vector<std::string> lines;
   lines.push_back(absl::StrCat("clock ", now_us_));
+  if (last_verdict_us_ != std::numeric_limits<int64_t>::min()) {
+    lines.push_back(absl::StrCat("heard ", last_verdict_us_));
+  }
   held_.ForEach([&](const PendingLogin& f) {
     lines.push_back(absl::StrCat(
         "held ", f.at_us, " ", EscapeToken(services.syslog_name(f.service.name)), " ",
@@ -201,6 +212,8 @@ absl::Status ReasonRefiner::Restore(const std::vector<std::string>& lines, Servi
     int number;
     if (t[0] == "clock") {
       if (t.size() != 2 || !absl::SimpleAtoi(t[1], &now_us_)) return bad();
+    } else if (t[0] == "heard") {
+      if (t.size() != 2 || !absl::SimpleAtoi(t[1], &last_verdict_us_)) return bad();
     } else if (t[0] == "held") {
       std::string name;
       if (t.size() != 6 || !absl::SimpleAtoi(t[1], &p.at_us) || !UnescapeToken(t[2], &name) ||

@@ -18,6 +18,11 @@
 // wait ends, on overflow or at Flush(). A failure without a usable client
 // address is counted at once. Each verdict matches at most one failure.
 //
+// Failures are held only while Dovecot is heard: a verdict within the last
+// Options::engaged_for of log time. A log without Dovecot's auth lines
+// (Cyrus, or Dovecot logging elsewhere) holds nothing, counts every failure
+// at once and pays nothing for this stage.
+//
 // Time: AdvanceTime() with log time (monotonic; earlier times ignored)
 // releases what has waited long enough. When the source goes idle, the
 // pipeline advances it by the wall time since the last line (Pipeline::
@@ -45,6 +50,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -69,6 +75,9 @@ class ReasonRefiner : public FailureHolder {
     absl::Duration verdict_ttl = absl::Seconds(5);
     size_t max_held = 4096;
     size_t max_verdicts = 4096;
+    // Failures are held only if a verdict came this recently (log time);
+    // InfiniteDuration(): always, as if Dovecot were always heard.
+    absl::Duration engaged_for = absl::Hours(1);
   };
 
   // Counts one failure (SessionState::CountFailure).
@@ -111,8 +120,11 @@ class ReasonRefiner : public FailureHolder {
   const Options options_;
   const int64_t hold_us_;
   const int64_t verdict_ttl_us_;
+  const int64_t engaged_for_us_;
   CountFn count_;
   int64_t now_us_ = 0;
+  // Log time of the newest verdict; no verdict yet: never engaged.
+  int64_t last_verdict_us_ = std::numeric_limits<int64_t>::min();
   PendingLogins held_;      // payload: service, method
   PendingLogins verdicts_;  // payload: reason
   prometheus::Family<prometheus::Counter>* refined_family_;

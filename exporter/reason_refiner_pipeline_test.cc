@@ -13,6 +13,14 @@ namespace {
 
 using test::PipelineHarness;
 
+// Options under which failures wait for Dovecot even before its first
+// line (these tests are about the order of lines, not about the gate).
+Pipeline::Options DovecotHeard() {
+  Pipeline::Options po = PipelineHarness::WithState({});
+  po.refiner.engaged_for = absl::InfiniteDuration();
+  return po;
+}
+
 std::string Smtpd(int sec, int pid, const std::string& msg) {
   return PipelineHarness::Line(sec, "postfix/submission/smtpd", pid, msg);
 }
@@ -61,7 +69,7 @@ TEST(ReasonRefinerPipeline, DovecotFormsRefine) {
 // Postfix's line first (another source, or interleaving): held, then refined
 // when Dovecot's arrives; never counted before.
 TEST(ReasonRefinerPipeline, PostfixFirstWaitsInLogTime) {
-  PipelineHarness h;
+  PipelineHarness h(DovecotHeard());
   h.Feed(Failed(0, 1, "192.0.2.1", "alice"));
   h.Feed(Failed(0, 2, "192.0.2.2", "bob"));
   EXPECT_EQ(Failures(h, "unspecified"), 0);
@@ -98,7 +106,7 @@ TEST(ReasonRefinerPipeline, OtherReasonsAreNeverHeld) {
 // An idle source: Tick() moves the wait on by wall time; a tick right after
 // lines only notes where log time stood.
 TEST(ReasonRefinerPipeline, IdleTickReleasesHeldFailures) {
-  PipelineHarness h;
+  PipelineHarness h(DovecotHeard());
   const absl::Time t = absl::FromUnixSeconds(2000000000);
   h.Feed(Failed(0, 1, "192.0.2.1", "alice"));
   h.pipeline()->Tick(t);
@@ -116,7 +124,7 @@ TEST(ReasonRefinerPipeline, IdleTickReleasesHeldFailures) {
 
 // Triage sees each failure once, when it is counted.
 TEST(ReasonRefinerPipeline, TriageSeesEachFailureOnce) {
-  PipelineHarness h;
+  PipelineHarness h(DovecotHeard());
   for (int i = 0; i < 20; ++i) {
     h.Feed(Failed(i, 1, "192.0.2.1", "u" + std::to_string(i)));
     if (i % 2 == 0) {

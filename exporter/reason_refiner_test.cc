@@ -31,7 +31,13 @@ struct Counted {
 
 class ReasonRefinerTest : public ::testing::Test {
  protected:
-  ReasonRefinerTest() { Reset({}); }
+  // Most tests are about matching, with Dovecot heard; the gate has its own.
+  ReasonRefinerTest() { Reset(Heard()); }
+  static ReasonRefiner::Options Heard() {
+    ReasonRefiner::Options o;
+    o.engaged_for = absl::InfiniteDuration();
+    return o;
+  }
 
   void Reset(const ReasonRefiner::Options& options) {
     counted_.clear();
@@ -72,6 +78,25 @@ class ReasonRefinerTest : public ::testing::Test {
   std::unique_ptr<ReasonRefiner> refiner_;
   std::vector<Counted> counted_;
 };
+
+// A log without Dovecot's auth lines holds nothing: each failure is
+// counted at once. Once a verdict is read, failures wait for theirs, until
+// Dovecot has been silent for engaged_for.
+TEST_F(ReasonRefinerTest, HoldsOnlyWhileDovecotIsHeard) {
+  Reset({});
+  Fail("192.0.2.7", "alice");
+  EXPECT_EQ(Reasons(), std::vector<R>{R::kUnspecified});
+  EXPECT_EQ(refiner_->held(), 0u);
+  Verdict("198.51.100.1", "bob", R::kUnknownAccount);  // Dovecot is heard
+  Fail("192.0.2.7", "alice");
+  EXPECT_EQ(refiner_->held(), 1u);
+  Verdict("192.0.2.7", "alice", R::kBadCredentials);
+  EXPECT_EQ(Reasons(), (std::vector<R>{R::kUnspecified, R::kBadCredentials}));
+  At(3601 * 1000);  // an hour and a second without a verdict
+  Fail("192.0.2.7", "alice");
+  EXPECT_EQ(refiner_->held(), 0u);
+  EXPECT_EQ(Reasons(), (std::vector<R>{R::kUnspecified, R::kBadCredentials, R::kUnspecified}));
+}
 
 // The usual order: Dovecot logs, then delays its reply by auth_failure_delay.
 TEST_F(ReasonRefinerTest, VerdictFirstRefinesAtOnce) {
@@ -181,7 +206,7 @@ TEST_F(ReasonRefinerTest, AddressesCompareAsBothLogsWriteThem) {
 }
 
 TEST_F(ReasonRefinerTest, CapsReleaseTheOldest) {
-  ReasonRefiner::Options o;
+  ReasonRefiner::Options o = Heard();
   o.max_held = 2;
   o.max_verdicts = 2;
   Reset(o);

@@ -143,6 +143,13 @@ TEST_F(PipelineStateTest, RestoredPipelineContinuesExactly) {
             whole.Value("postfix_exporter_log_lines_total"));
 }
 
+// Failures wait for Dovecot even before its first line.
+Pipeline::Options DovecotHeard() {
+  Pipeline::Options po = test::PipelineHarness::WithState({});
+  po.refiner.engaged_for = absl::InfiniteDuration();
+  return po;
+}
+
 // A failure held for Dovecot's reason is not counted yet when the state is
 // saved: after the restart it is counted once, refined or not.
 TEST_F(PipelineStateTest, HeldFailuresSurviveARestart) {
@@ -168,17 +175,17 @@ TEST_F(PipelineStateTest, HeldFailuresSurviveARestart) {
       L(3, 1, "disconnect from a[192.0.2.1] ehlo=1 auth=0/1 quit=1 commands=2/3"),
       L(30, 4, "connect from d[192.0.2.4]"),  // bob's wait is over
   };
-  test::PipelineHarness whole;
+  test::PipelineHarness whole(DovecotHeard());
   for (const auto& l : before) whole.Feed(l);
   for (const auto& l : after) whole.Feed(l);
 
-  test::PipelineHarness first;
+  test::PipelineHarness first(DovecotHeard());
   for (const auto& l : before) first.Feed(l);
   StateDocument doc;
   first.pipeline()->SaveState(&doc);
   absl::StatusOr<StateDocument> reread = ParseState(FormatState(doc));
   ASSERT_TRUE(reread.ok());
-  test::PipelineHarness second;
+  test::PipelineHarness second(DovecotHeard());
   ASSERT_TRUE(second.pipeline()->RestoreState(*reread).ok());
   EXPECT_EQ(second.pipeline()->refiner().held(), 2u);
   EXPECT_EQ(second.pipeline()->refiner().verdicts(), 1u);
