@@ -31,6 +31,8 @@ struct Metrics::Families {
   P::Family<P::Counter>* backend_errors;
   P::Family<P::Counter>* relay_denied;
   P::Family<P::Counter>* rejected;
+  P::Family<P::Counter>* rejects;
+  P::Family<P::Counter>* reject_warnings;
   P::Family<P::Counter>* processed;
   P::Family<P::Counter>* lost;
   P::Family<P::Counter>* process_limit;
@@ -96,6 +98,13 @@ Metrics::Metrics(P::Registry* r, const BuildInfo& build) : registry_(r), fam_(ne
                                "Recipients rejected with 'Relay access denied'.");
   fam_->rejected = Counter(&fam_->counters, r, "postfix_smtpd_messages_rejected_total",
                            "smtpd rejects (NOQUEUE/queue id 'reject:') by SMTP reply code.");
+  fam_->rejects =
+      Counter(&fam_->counters, r, "postfix_smtpd_rejects_total",
+              "smtpd rejects (reject:, milter-reject:) by SMTP command and reason category.");
+  fam_->reject_warnings =
+      Counter(&fam_->counters, r, "postfix_smtpd_reject_warnings_total",
+              "smtpd reject_warning: lines (warn_if_reject; the client was not refused) by SMTP "
+              "command and reason category.");
   fam_->processed = Counter(&fam_->counters, r, "postfix_smtpd_messages_processed_total",
                             "Messages queued by smtpd ('client=' lines) by SASL mechanism.");
   fam_->lost = Counter(&fam_->counters, r, "postfix_smtpd_connections_lost_total",
@@ -220,6 +229,19 @@ prometheus::Counter& Metrics::Rejected(Service& s, uint16_t code) {
   P::Counter*& c = s.rejected[code - 200];
   if (c == nullptr) {
     c = &fam_->rejected->Add({{"service", s.label}, {"code", absl::StrCat(code)}});
+  }
+  return *c;
+}
+
+prometheus::Counter& Metrics::Rejects(Service& s, bool warning, RejectStage stage,
+                                      RejectCategory category) {
+  P::Counter*& c = (warning ? s.reject_warnings
+                            : s.rejects)[static_cast<int>(stage)][static_cast<int>(category)];
+  if (c == nullptr) {
+    c = &(warning ? fam_->reject_warnings : fam_->rejects)
+             ->Add({{"service", s.label},
+                    {"stage", std::string(RejectStageLabel(stage))},
+                    {"category", std::string(RejectCategoryLabel(category))}});
   }
   return *c;
 }
