@@ -324,6 +324,8 @@ void MailMetrics::Handle(int label_id, const std::string& service, const LogReco
   };
   switch (ev.kind) {
     case MailKind::kNone:
+    case MailKind::kPostscreenConnect:  // PostscreenSessions counts these
+    case MailKind::kPostscreenDisconnect:
       return;
     case MailKind::kDelivery:
       HandleDelivery(s, record, ev);

@@ -15,6 +15,8 @@ Pipeline::Pipeline(const Options& options, Metrics* metrics)
       future_tolerance_us_(absl::ToInt64Microseconds(options.future_tolerance)),
       reason_rules_(options.reason_rules),
       mail_(std::make_unique<MailMetrics>(metrics)),
+      postscreen_(std::make_unique<PostscreenSessions>(
+          metrics->registry(), absl::ToInt64Microseconds(options.state.peak_window))),
       triage_(std::make_unique<Triage>(options.triage, metrics->registry())) {
   state_.set_failure_observer(triage_.get());
 }
@@ -28,6 +30,7 @@ void Pipeline::Advance(int64_t ts) {
   newest_us_ = ts;
   metrics_->log_last_timestamp->Set(static_cast<double>(newest_us_) / 1e6);
   state_.AdvanceTime(ts);
+  postscreen_->AdvanceTime(ts);
   triage_->AdvanceTime(ts);
 }
 
@@ -59,7 +62,11 @@ void Pipeline::Process(const LogRecord& record) {
   const MailFlowEvent flow = ParseMailFlow(record);
   if (flow.kind != MailKind::kNone) {
     const ServiceId id = services_.Resolve(record.syslog_name);
-    if (id.valid()) mail_->Handle(id.label, services_.label(id.label), record, flow);
+    if (id.valid()) {
+      const std::string& label = services_.label(id.label);
+      mail_->Handle(id.label, label, record, flow);
+      if (!flow.postscreen_client.empty()) postscreen_->Handle(id.label, label, record.host, flow);
+    }
   }
   if (event.type == EventType::kIgnored) return;
   state_.Handle(services_.Resolve(record.syslog_name), state_.Key(record.host, record.pid), event);

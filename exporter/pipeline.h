@@ -3,6 +3,7 @@
 //   Source --lines/records--> Pipeline: SyslogLineParser -> ParsePostfix
 //                                       -> ServiceTable (ids, once per record)
 //                                       -> SessionState -> Metrics
+//                                    ParseMailFlow -> MailMetrics, PostscreenSessions
 //
 // It is the RecordSink that sources feed. It also copies a source's health
 // counters into the exporter's self metrics (SyncSourceStats).
@@ -19,6 +20,7 @@
 #include "absl/time/time.h"
 #include "exporter/mail_metrics.h"
 #include "exporter/metrics.h"
+#include "exporter/postscreen_sessions.h"
 #include "exporter/service_table.h"
 #include "exporter/source.h"
 #include "exporter/state.h"
@@ -84,6 +86,8 @@ class Pipeline : public RecordSink {
   SourceStats synced_;
   // Delivery, queue, cleanup, bounce, TLS and postscreen families.
   std::unique_ptr<MailMetrics> mail_;
+  // Concurrent postscreen sessions (postfix_postscreen_sessions[_max]).
+  std::unique_ptr<PostscreenSessions> postscreen_;
   // Fed by state_'s failure counting; registers in the metrics' registry.
   std::unique_ptr<Triage> triage_;
 };

@@ -290,11 +290,56 @@ constexpr PostscreenPrefix kPostscreenPrefixes[] = {
     {"ALLOWLISTED [", PostscreenAction::kAllowlisted},
 };
 
+// "[A]:P" at the start of `s` (postscreen's PSC_CLIENT_ADDR_PORT): its
+// length, 0 when it is not one. The address is IPv4 or IPv6 text.
+size_t PostscreenClientLength(absl::string_view s) {
+  if (s.empty() || s[0] != '[') return 0;
+  size_t i = 1;
+  while (i < s.size() && i < 64 && (absl::ascii_isxdigit(s[i]) || s[i] == '.' || s[i] == ':')) {
+    ++i;
+  }
+  if (i == 1 || s.substr(i, 2) != "]:") return 0;
+  i += 2;
+  const size_t port = i;
+  while (i < s.size() && i - port < 5 && absl::ascii_isdigit(s[i])) ++i;
+  if (i == port || (i < s.size() && absl::ascii_isdigit(s[i]))) return 0;
+  return i;
+}
+
+// "CONNECT from [A]:P to [A]:P" and "DISCONNECT [A]:P", the ends of a session.
+bool ParsePostscreenSession(absl::string_view s, MailFlowEvent* ev) {
+  MailKind kind;
+  if (Consume(&s, "CONNECT from ")) {
+    kind = MailKind::kPostscreenConnect;
+  } else if (Consume(&s, "DISCONNECT ")) {
+    kind = MailKind::kPostscreenDisconnect;
+  } else {
+    return false;
+  }
+  const size_t n = PostscreenClientLength(s);
+  if (n == 0) return false;
+  absl::string_view rest = s.substr(n);
+  if (kind == MailKind::kPostscreenConnect) {
+    if (!Consume(&rest, " to ") || PostscreenClientLength(rest) != rest.size()) return false;
+  } else if (!rest.empty()) {
+    return false;
+  }
+  ev->kind = kind;
+  ev->postscreen_client = s.substr(0, n);
+  return true;
+}
+
 void ParsePostscreen(absl::string_view s, MailFlowEvent* ev) {
+  if (ParsePostscreenSession(s, ev)) return;
   for (const PostscreenPrefix& p : kPostscreenPrefixes) {
     if (absl::StartsWith(s, p.prefix)) {
       ev->kind = MailKind::kPostscreen;
       ev->postscreen = p.action;
+      if (p.prefix.back() == '[') {
+        // PASS NEW|OLD [A]:P, *LISTED [A]:P: the whole rest is the client.
+        absl::string_view client = s.substr(p.prefix.size() - 1);
+        if (PostscreenClientLength(client) == client.size()) ev->postscreen_client = client;
+      }
       return;
     }
   }

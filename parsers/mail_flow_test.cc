@@ -261,9 +261,42 @@ TEST(MailFlow, Postscreen) {
     ASSERT_EQ(ev.kind, K::kPostscreen) << c.msg;
     EXPECT_EQ(ev.postscreen, c.action) << c.msg;
   }
+}
+
+TEST(MailFlow, PostscreenSessions) {
   std::string line;
-  EXPECT_EQ(Parse("postscreen", "CONNECT from [192.0.2.1]:5678 to [192.0.2.2]:25", &line).kind,
-            K::kNone);
+  MailFlowEvent ev = Parse("postscreen", "CONNECT from [192.0.2.1]:5678 to [192.0.2.2]:25", &line);
+  EXPECT_EQ(ev.kind, K::kPostscreenConnect);
+  EXPECT_EQ(ev.postscreen_client, "[192.0.2.1]:5678");
+  ev = Parse("postscreen", "CONNECT from [2001:db8::1]:40000 to [2001:db8::2]:25", &line);
+  EXPECT_EQ(ev.kind, K::kPostscreenConnect);
+  EXPECT_EQ(ev.postscreen_client, "[2001:db8::1]:40000");
+  ev = Parse("postscreen", "DISCONNECT [192.0.2.1]:5678", &line);
+  EXPECT_EQ(ev.kind, K::kPostscreenDisconnect);
+  EXPECT_EQ(ev.postscreen_client, "[192.0.2.1]:5678");
+  ev = Parse("postscreen", "PASS NEW [192.0.2.1]:5678", &line);
+  EXPECT_EQ(ev.kind, K::kPostscreen);
+  EXPECT_EQ(ev.postscreen_client, "[192.0.2.1]:5678");
+  ev = Parse("postscreen", "ALLOWLISTED [2001:db8::1]:40000", &line);
+  EXPECT_EQ(ev.postscreen_client, "[2001:db8::1]:40000");
+  // Verdicts that do not end a session name no client.
+  ev = Parse("postscreen", "DNSBL rank 3 for [192.0.2.1]:5678", &line);
+  EXPECT_EQ(ev.kind, K::kPostscreen);
+  EXPECT_EQ(ev.postscreen_client, "");
+  for (const char* bad : {
+           "CONNECT from [192.0.2.1]:5678",
+           "CONNECT from [192.0.2.1]:5678 to [192.0.2.2]:25 extra",
+           "CONNECT from [x.example]:5678 to [192.0.2.2]:25",
+           "CONNECT from [192.0.2.1]:123456 to [192.0.2.2]:25",
+           "DISCONNECT [192.0.2.1]:5678 now",
+           "DISCONNECT [192.0.2.1]",
+           "CONNECT from [192.0.2.1]:5678 to [192.0.2.2]:",
+       }) {
+    EXPECT_EQ(Parse("postscreen", bad, &line).kind, K::kNone) << bad;
+  }
+  ev = Parse("postscreen", "PASS OLD [192.0.2.1]:5678 junk", &line);
+  EXPECT_EQ(ev.kind, K::kPostscreen);
+  EXPECT_EQ(ev.postscreen_client, "");
 }
 
 }  // namespace

@@ -62,8 +62,9 @@ RATE_INTERVAL = "1m"
 # Metrics only the journal source exports; with a file source their queries
 # may return nothing.
 SOURCE_SPECIFIC = {"postfix_exporter_journal_lag_seconds"}
-# Families created on their first line of mail flow (the scenario writes
-# smtpd lines only) or only with --postfix.showq_path (the queue).
+# Families created on their first line of mail flow or postscreen (the
+# scenario writes smtpd lines only, and no reject_warning:) or only with
+# --postfix.showq_path (the queue).
 ON_FIRST_USE = {
     "postfix_bounce_notifications_total", "postfix_cleanup_messages_not_accepted_total",
     "postfix_cleanup_messages_processed_total", "postfix_cleanup_messages_rejected_total",
@@ -77,6 +78,8 @@ ON_FIRST_USE = {
     "postfix_smtp_tls_connections_total", "postfix_smtpd_forward_confirmed_reverse_dns_errors_total",
     "postfix_smtpd_tls_connections_total", "postfix_tls_connections_total",
     "postfix_showq_message_age_seconds", "postfix_showq_message_size_bytes", "postfix_up",
+    "postfix_postscreen_sessions", "postfix_postscreen_sessions_max",
+    "postfix_smtpd_reject_warnings_total",
 }
 # What the scenario must set off, and on which target ("exporter" or "dead").
 EXPECTED = {
