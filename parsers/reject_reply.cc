@@ -11,6 +11,8 @@ constexpr RejectCategory kNoMarker = RejectCategory::kCount;
 struct Marker {
   absl::string_view text;
   RejectCategory category;
+  // The whole reply text: Postfix's trailer must follow at once.
+  bool exact = false;
 };
 
 // What smtpd_check.c writes after "<%s>: ": "%s rejected: " with a reply
@@ -18,7 +20,7 @@ struct Marker {
 // failure". Classes without a category of their own are still markers
 // (kOther), so that a client's forged phrase disagrees with them.
 constexpr Marker kObjectMarkers[] = {
-    {"Relay access denied", RejectCategory::kRelay},
+    {"Relay access denied", RejectCategory::kRelay, true},
     {"Recipient address rejected: ", RejectCategory::kRecipient},
     {"Sender address rejected: ", RejectCategory::kSender},
     {"Helo command rejected: ", RejectCategory::kHelo},
@@ -29,7 +31,7 @@ constexpr Marker kObjectMarkers[] = {
     {"Etrn command rejected: ", RejectCategory::kOther},
     {"Data command rejected: ", RejectCategory::kOther},
     {"End-of-data rejected: ", RejectCategory::kOther},
-    {"Temporary lookup failure", RejectCategory::kOther},
+    {"Temporary lookup failure", RejectCategory::kOther, true},
 };
 
 // Texts a policy service answers with, after "CLASS rejected: ".
@@ -48,11 +50,32 @@ constexpr Marker kLeadingMarkers[] = {
     {"Must issue a STARTTLS command first", RejectCategory::kTls},
 };
 
+// log_whatsup() ends the reply with ";" and then, each when known,
+// " from=<", " to=<", " proto=", " helo=<", " sasl_method=".
+bool IsTrailerAt(absl::string_view s) {
+  if (s.empty() || s[0] != ';') return false;
+  s.remove_prefix(1);
+  return s.empty() || absl::StartsWith(s, " from=<") || absl::StartsWith(s, " to=<") ||
+         absl::StartsWith(s, " proto=") || absl::StartsWith(s, " helo=<") ||
+         absl::StartsWith(s, " sasl_method=");
+}
+
+bool HasTrailerIn(absl::string_view s) {
+  for (size_t i = s.find(';'); i != absl::string_view::npos; i = s.find(';', i + 1)) {
+    if (IsTrailerAt(s.substr(i))) return true;
+  }
+  return false;
+}
+
+// The category of a phrase at the start of `s`, if it can be Postfix's: a
+// phrase with no trailer after it is inside the client's text (a HELO name
+// at the end of the line), never the reply's.
 RejectCategory MarkerAt(absl::string_view s) {
   for (const Marker& m : kObjectMarkers) {
     if (!absl::StartsWith(s, m.text)) continue;
-    if (m.category == RejectCategory::kRelay) return m.category;
     absl::string_view detail = s.substr(m.text.size());
+    if (m.exact ? !IsTrailerAt(detail) : !HasTrailerIn(detail)) return kNoMarker;
+    if (m.exact) return m.category;
     for (absl::string_view p : kPolicyTexts) {
       if (absl::StartsWith(detail, p)) return RejectCategory::kPolicy;
     }

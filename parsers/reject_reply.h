@@ -13,10 +13,16 @@
 //    required" = tls), or the DSN says so (X.3.4 = size);
 //  - a reply "<OBJECT>: CLASS rejected: DETAIL" or "<OBJECT>: Relay access
 //    denied" always carries one such phrase after a '>: ', but the OBJECT is
-//    the client's and may contain '>: ' and a phrase of its own. Every
-//    '>: ' is tried; when they name different categories the reject counts
-//    as "other". A client can thus turn its own reject into "other", never
-//    into another category.
+//    the client's and may contain '>: ' and a phrase of its own, and so may
+//    the from=<> to=<> helo=<> fields after the reply. A phrase counts only
+//    when Postfix's trailer (";" then the end, " from=<", " to=<",
+//    " proto=", " helo=<" or " sasl_method=") follows it -- at once for
+//    "Relay access denied", which has no DETAIL -- so a phrase in the HELO
+//    name at the end of the line is not one. Every '>: ' is tried; when the
+//    phrases that count name different categories, the line is ambiguous
+//    (both readings are lines Postfix could write) and counts as "other".
+//    Postfix's own phrase always counts, so a client can at most turn its
+//    own reject into "other", never into another category.
 // A policy service's verdict reads like an access map's ("<rcpt>: Recipient
 // address rejected: TEXT"); it is "policy" when DETAIL starts with
 // "Policy rejection", "Greylisted" (postgrey) or "Server configuration

@@ -82,10 +82,11 @@ TEST(RejectReply, PostfixTexts) {
 // reject "other", never another category.
 TEST(RejectReply, ClientTextCannotForgeACategory) {
   const Case cases[] = {
-      // A HELO name forging "Relay access denied" and "Sender address".
+      // A HELO name forging "Relay access denied" (no trailer follows it) and
+      // "Sender address" (ambiguous: the line could be a sender reject).
       {"4.7.1 <x>: Relay access denied>: Helo command rejected: Host not found; proto=SMTP "
        "helo=<x>: Relay access denied>",
-       C::kOther},
+       C::kHelo},
       {"5.7.1 <x>: Sender address rejected: y>: Helo command rejected: Access denied; proto=SMTP "
        "helo=<x>: Sender address rejected: y>",
        C::kOther},
@@ -98,8 +99,24 @@ TEST(RejectReply, ClientTextCannotForgeACategory) {
       {"5.7.1 <Service unavailable; x blocked using y>: Sender address rejected: Access denied; "
        "from=<a>",
        C::kSender},
-      {"5.7.1 <Message size exceeds fixed limit>: Sender address rejected: Access denied",
+      {"5.7.1 <Message size exceeds fixed limit>: Sender address rejected: Access denied; "
+       "from=<a>",
        C::kSender},
+      // A HELO name (the line's last field) with a phrase: no trailer after
+      // it, so not Postfix's; with a forged trailer too, ambiguous.
+      {"5.7.1 <v@remote.example>: Relay access denied; from=<s@b.example> to=<v@remote.example> "
+       "proto=ESMTP helo=<y>: Recipient address rejected: User unknown>",
+       C::kRelay},
+      {"5.7.1 <v@remote.example>: Relay access denied; from=<s@b.example> to=<v@remote.example> "
+       "proto=ESMTP helo=<y>: Recipient address rejected: User unknown; proto=ESMTP>",
+       C::kOther},
+      // A quoted recipient holding "Relay access denied;" (its internal form
+      // in the reply): not followed by the trailer, so the reject is the
+      // recipient check's.
+      {"5.1.1 <x>: Relay access denied; @example.org>: Recipient address rejected: User unknown "
+       "in local recipient table; from=<a@b.example> to=<\"x>: Relay access denied; "
+       "\"@example.org> proto=ESMTP helo=<h.example>",
+       C::kRecipient},
       // A custom access-map text without a class, and a forged one in the
       // trailer: "other", not "recipient".
       {"5.7.1 go away; from=<x>: Recipient address rejected: z> proto=ESMTP", C::kOther},
