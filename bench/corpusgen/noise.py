@@ -5,12 +5,16 @@ uses Writer's random source, pools and push()."""
 
 from corpusgen.model import HOST, MX_IP, TLS_IN12, LOCAL_DOMAINS, REMOTE_MX, HELOS, DICTIONARY
 
+# delays=a/b/c/d, the `stage` label of the delay histograms.
+STAGES = ("before_queue_manager", "queue_manager", "connection_setup", "transmission")
+
 
 class NoiseMixin:
     def deliver_local(self, t, qid, sender, rcpt, size, msgid):
         r = self.r
         self.push(t, "postfix/cleanup[%d]" % r.choice(self.pool["cleanup"]),
                   "%s: message-id=<%s>" % (qid, msgid))
+        self.flow_cleanup_and_qmgr()
         if r.random() < 0.5:
             self.push(t + 0.01, "opendkim[%d]" % self.pool["opendkim"][0],
                       "%s: %s [%s] not internal" % (qid, "mail.example.net", MX_IP)
@@ -25,6 +29,7 @@ class NoiseMixin:
                       "delays=%.2f/0.01/0.01/%.2f, dsn=2.0.0, status=sent "
                       "(250 2.0.0 <%s> %s Saved)" % (qid, rcpt, HOST, d + 0.03, 0.02, d, rcpt,
                                                      "%016x" % r.getrandbits(64)))
+            self.flow_delivery("lmtp", "sent", "2")
             self.push(t + 0.03 + d, "dovecot",
                       "lmtp(%s)<%d><%s>: msgid=<%s>: saved mail to INBOX" %
                       (rcpt, self.pool["lmtp"][0] + 7000, "%016x" % r.getrandbits(64), msgid))
@@ -33,12 +38,14 @@ class NoiseMixin:
                       "%s: to=<%s>, relay=local, delay=%.2f, delays=%.2f/0.01/0/%.2f, "
                       "dsn=2.0.0, status=sent (delivered to mailbox)" % (qid, rcpt, d + 0.03,
                                                                        0.02, d))
+            self.flow_delivery("local", "sent", "2")
         self.push(t + 0.04 + d, "postfix/qmgr[%d]" % self.pid_qmgr, "%s: removed" % qid)
 
     def deliver_remote(self, t, qid, sender, nrcpt, size, msgid):
         r = self.r
         self.push(t, "postfix/cleanup[%d]" % r.choice(self.pool["cleanup"]),
                   "%s: message-id=<%s>" % (qid, msgid))
+        self.flow_cleanup_and_qmgr()
         self.push(t + 0.01, "opendkim[%d]" % self.pool["opendkim"][0],
                   "%s: DKIM-Signature field added (s=mail, d=%s)" % (qid, sender.split("@")[1]))
         self.push(t + 0.02, "postfix/qmgr[%d]" % self.pid_qmgr,
@@ -57,13 +64,64 @@ class NoiseMixin:
                           "dsn=2.0.0, status=sent (250 2.0.0 OK  %d %s - gsmtp)" %
                           (qid, r.choice(DICTIONARY), dom, mxh, mxip, d, d / 3, d * 2 / 3,
                            int(tt), "%08x" % r.getrandbits(32)))
+                self.flow_tls("outbound", "Verified", "TLSv1.2",
+                              cipher="ECDHE-RSA-AES256-GCM-SHA384")
+                self.flow_delivery("smtp", "sent", "2")
             else:
                 self.push(tt + d, smtp,
                           "%s: to=<%s@%s>, relay=none, delay=%.1f, delays=0.03/0.01/%.1f/0, "
                           "dsn=4.4.1, status=deferred (connect to %s[%s]:25: Connection timed out)"
                           % (qid, r.choice(DICTIONARY), dom, d + 30, d + 30, mxh, mxip))
+                self.flow_delivery("smtp", "deferred", "4")
+                self.m.inc("postfix_smtp_deferred_messages_total", service="smtp")
             tt += 0.001
         self.push(tt + 2.6, "postfix/qmgr[%d]" % self.pid_qmgr, "%s: removed" % qid)
+
+    # ---- the model of the mail-flow families (no random draws here) -------
+    def flow_cleanup_and_qmgr(self):
+        """A message through cleanup and qmgr: message-id, queue active, removed."""
+        self.m.inc("postfix_cleanup_messages_processed_total", service="smtp")
+        self.m.inc("postfix_qmgr_messages_removed_total", service="smtp")
+        self.m.inc("postfix_qmgr_messages_inserted_receipients_count", service="smtp")
+        self.m.inc("postfix_qmgr_messages_inserted_size_bytes_count", service="smtp")
+
+    def flow_delivery(self, transport, status, dsn_class):
+        """One delivery record with delays= (its delivery_delay_seconds attempt is counted in
+        log order, by delivery_attempt())."""
+        self.m.inc("postfix_delivery_status_total", service="smtp", transport=transport,
+                   status=status, dsn_class=dsn_class)
+        if transport in ("smtp", "lmtp"):
+            for stage in STAGES:
+                self.m.inc("postfix_%s_delivery_delay_seconds_count" % transport,
+                           service="smtp", stage=stage)
+
+    def delivery_attempt(self, tag, msg):
+        """Called for each line written that holds "delays=", in log order. The exporter
+        counts a delivery record that repeats the previous record of its process in queue
+        id, relay= and delays= as the same attempt (the next recipient of one connection)."""
+        transport = tag[8:tag.index("[")]
+        if transport not in ("smtp", "lmtp", "local"):
+            return
+        qid = msg[:msg.index(":")]
+        relay = msg[msg.index(", relay=") + 8:]
+        relay = relay[:relay.index(", ")]
+        delays = msg[msg.index(", delays=") + 9:]
+        delays = delays[:delays.index(", ")]
+        key = (qid, relay, delays)
+        if self.last_attempt.get(tag) == key:
+            return
+        self.last_attempt[tag] = key
+        for stage in STAGES:
+            self.m.inc("postfix_delivery_delay_seconds_count", service="smtp",
+                       transport=transport, stage=stage)
+
+    def flow_tls(self, direction, trust, protocol, cipher, service="smtp", bits="256"):
+        self.m.inc("postfix_tls_connections_total", service=service, direction=direction,
+                   trust=trust, protocol=protocol)
+        family = "postfix_smtp_tls_connections_total" if direction == "outbound" else \
+            "postfix_smtpd_tls_connections_total"
+        self.m.inc(family, service=service, trust=trust, protocol=protocol, cipher=cipher,
+                   secret_bits=bits, algorithm_bits=bits)
 
     def dovecot_imap(self, t):
         r = self.r
@@ -93,6 +151,8 @@ class NoiseMixin:
         ps = "postfix/postscreen[%d]" % self.pid_postscreen
         self.push(t, ps, "CONNECT from [%s]:%d to [%s]:25" % (ip, port, MX_IP))
         x = r.random()
+        self.m.inc("postfix_postscreen_actions_total", service="smtp",
+                   action="pregreet" if x < 0.4 else "dnsbl_rank" if x < 0.8 else "hangup")
         if x < 0.4:
             self.push(t + 0.07, ps, "PREGREET 11 after 0.07 from [%s]:%d: EHLO %s\\r\\n" %
                       (ip, port, r.choice(HELOS)))

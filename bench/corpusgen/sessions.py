@@ -47,6 +47,8 @@ class SessionsMixin:
         if r.random() < 0.3:
             self.push(t + 0.001, s["tag"], "warning: hostname %s.example.biz does not resolve to "
                       "address %s: Name or service not known" % (self.ipname(ip), ip))
+            self.m.inc("postfix_smtpd_forward_confirmed_reverse_dns_errors_total",
+                       service="smtp")
         n = r.randrange(1, 4)
         tt = t + 0.5
         sender = "%s@%s" % (r.choice(DICTIONARY), "example.biz")
@@ -56,17 +58,17 @@ class SessionsMixin:
             tail = "from=<%s> to=<%s> proto=ESMTP helo=<%s>" % (sender, rcpt, helo)
             if x < 0.45:
                 self.reject(s, tt, "RCPT", 550, "5.1.1 <%s>: Recipient address rejected: User "
-                            "unknown in local recipient table" % rcpt, tail)
+                            "unknown in local recipient table" % rcpt, tail, "recipient")
             elif x < 0.7:
                 self.reject(s, tt, "RCPT", 450, "4.7.1 Client host rejected: cannot find your "
-                            "hostname, [%s]" % ip, tail)
+                            "hostname, [%s]" % ip, tail, "client")
             elif x < 0.9:
                 self.reject(s, tt, "RCPT", 554, "5.7.1 Service unavailable; Client host [%s] "
                             "blocked using bl.spamcop.net; Blocked - see "
-                            "https://www.spamcop.net/bl.shtml?%s" % (ip, ip), tail)
+                            "https://www.spamcop.net/bl.shtml?%s" % (ip, ip), tail, "rbl")
             else:
                 self.reject(s, tt, "RCPT", 504, "5.5.2 <%s>: Helo command rejected: need fully-"
-                            "qualified hostname" % helo, tail)
+                            "qualified hostname" % helo, tail, "helo")
             tt += r.uniform(0.1, 0.8)
         if r.random() < 0.7:
             cmds = [("ehlo", 1, 1), ("mail", 1, 1), ("rcpt", 0, n), ("quit", 1, 1)]
@@ -95,7 +97,7 @@ class SessionsMixin:
             code, ext = (554, "5.7.1") if r.random() < 0.9 else (454, "4.7.1")
             self.reject(s, tt, "RCPT", code, "%s <%s>: Relay access denied" % (ext, rcpt),
                         "from=<%s> to=<%s> proto=ESMTP helo=<%s>" % (sender, rcpt, helo),
-                        relay=True)
+                        "relay", relay=True)
             tt += r.uniform(0.05, 0.5)
         cmds = [("ehlo", 1, 1), ("mail", 1, 1), ("rcpt", 0, n), ("rset", 1, 1), ("quit", 1, 1)]
         self.disconnect(s, tt, cmds)
