@@ -60,8 +60,10 @@ void Pipeline::Process(const LogRecord& record) {
   Advance(record.timestamp_us);
   const PostfixEvent event = ParsePostfix(record, reason_rules_.get());
   const MailFlowEvent flow = ParseMailFlow(record);
+  if (flow.kind == MailKind::kNone && event.type == EventType::kIgnored) return;
+  // Once per record: both consumers need it.
+  const ServiceId id = services_.Resolve(record.syslog_name);
   if (flow.kind != MailKind::kNone) {
-    const ServiceId id = services_.Resolve(record.syslog_name);
     if (id.valid()) {
       const std::string& label = services_.label(id.label);
       mail_->Handle(id.label, label, record, flow);
@@ -69,7 +71,7 @@ void Pipeline::Process(const LogRecord& record) {
     }
   }
   if (event.type == EventType::kIgnored) return;
-  state_.Handle(services_.Resolve(record.syslog_name), state_.Key(record.host, record.pid), event);
+  state_.Handle(id, state_.Key(record.host, record.pid), event);
 }
 
 void Pipeline::SyncSourceStats(const SourceStats& s, absl::Time now) {

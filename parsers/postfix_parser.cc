@@ -286,6 +286,12 @@ void ParseSmtpdWarning(absl::string_view s, const ReasonRules* rules, PostfixEve
     return;
   }
   if (ParseLimitWarning(s, ev)) return;
+  if (absl::StartsWith(s, "hostname ") && absl::StrContains(s, " does not resolve to address ")) {
+    // Forward-confirmed reverse DNS failed: ParseMailFlow counts it. Known
+    // without the (slower) format set.
+    ev->type = EventType::kIgnored;
+    return;
+  }
   size_t client = ParseClientPrefix(s);
   if (client == 0) return;
   absl::string_view rest = s.substr(client);
