@@ -151,14 +151,16 @@ TEST_F(HostileInputTest, InvalidUtf8InClientTextIsCountedAndNeverExported) {
   Write(data);
   PipelineHarness h;
   ReadOnce(&h);
-  EXPECT_EQ(h.NonZero(), (std::map<std::string, double>{
-                             {"smtpd_connects_total{service=submission}", 1},
-                             {"smtpd_disconnects_total{service=submission}", 1},
-                             {"smtpd_messages_rejected_total{code=554,service=submission}", 1},
-                             {"smtpd_relay_denied_total{service=submission}", 1},
-                             {"smtpd_sasl_authentication_failures_total{method=PLAIN,reason="
-                              "unspecified,service=submission}",
-                              1}}));
+  EXPECT_EQ(h.NonZero(),
+            (std::map<std::string, double>{
+                {"smtpd_connects_total{service=submission}", 1},
+                {"smtpd_disconnects_total{service=submission}", 1},
+                {"smtpd_messages_rejected_total{code=554,service=submission}", 1},
+                {"smtpd_relay_denied_total{service=submission}", 1},
+                {"smtpd_rejects_total{category=relay,service=submission,stage=RCPT}", 1},
+                {"smtpd_sasl_authentication_failures_total{method=PLAIN,reason="
+                 "unspecified,service=submission}",
+                 1}}));
   EXPECT_TRUE(IsValidUtf8(h.Exposition()));
 }
 

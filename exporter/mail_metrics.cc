@@ -112,8 +112,18 @@ struct MailMetrics::PerService {
   std::array<P::Counter*, kBounceNoticeCount> bounce_notices{};
   std::array<P::Counter*, kMilterActionCount> milter_actions{};
   std::array<P::Counter*, kPostscreenActionCount> postscreen{};
-  // TLS series by their joined label values (TLS lines are a small share).
+  // TLS series by their joined label values.
   absl::flat_hash_map<std::string, P::Counter*> tls;
+  // The two counters of a TLS line, by the words it printed (hash of them;
+  // the words are kept and compared, so a collision only misses the cache).
+  struct TlsWords {
+    bool inbound;
+    TlsTrust trust;
+    std::string protocol, cipher, secret_bits, algorithm_bits;
+    P::Counter* kumina;
+    P::Counter* own;
+  };
+  absl::flat_hash_map<uint64_t, TlsWords> tls_by_words;
 };
 
 MailMetrics::MailMetrics(Metrics* metrics) : metrics_(metrics), fam_(new Families) {
@@ -292,6 +302,21 @@ void MailMetrics::HandleDelivery(PerService& s, const LogRecord& record, const M
 }
 
 void MailMetrics::HandleTls(PerService& s, const MailFlowEvent& ev) {
+  // Most TLS lines repeat a handful of word combinations: find their
+  // counters without building a label string.
+  const uint64_t words = absl::HashOf(ev.tls_inbound, static_cast<int>(ev.trust), ev.protocol,
+                                      ev.cipher, ev.secret_bits, ev.algorithm_bits);
+  auto hit = s.tls_by_words.find(words);
+  if (hit != s.tls_by_words.end()) {
+    const PerService::TlsWords& w = hit->second;
+    if (w.inbound == ev.tls_inbound && w.trust == ev.trust && w.protocol == ev.protocol &&
+        w.cipher == ev.cipher && w.secret_bits == ev.secret_bits &&
+        w.algorithm_bits == ev.algorithm_bits) {
+      w.kumina->Increment();
+      w.own->Increment();
+      return;
+    }
+  }
   std::string protocol = "other";
   for (absl::string_view p : kTlsProtocols) {
     if (ev.protocol == p) protocol = std::string(p);
@@ -312,6 +337,7 @@ void MailMetrics::HandleTls(PerService& s, const MailFlowEvent& ev) {
                              {"algorithm_bits", algorithm}}));
   }
   c->Increment();
+  P::Counter* const kumina = c;  // `c` dangles once s.tls grows below
   const std::string own_key =
       absl::StrCat(ev.tls_inbound ? "own in " : "own out ", trust, " ", protocol);
   P::Counter*& own = s.tls[own_key];
@@ -321,6 +347,14 @@ void MailMetrics::HandleTls(PerService& s, const MailFlowEvent& ev) {
                                              {"protocol", protocol}}));
   }
   own->Increment();
+  // Bounded like the series: at most one entry per (service, label set)
+  // the Bounded() caps allow, plus collisions that are never stored twice.
+  if (hit == s.tls_by_words.end() && s.tls_by_words.size() < 4096) {
+    s.tls_by_words.emplace(words,
+                           PerService::TlsWords{ev.tls_inbound, ev.trust, std::string(ev.protocol),
+                                                std::string(ev.cipher), std::string(ev.secret_bits),
+                                                std::string(ev.algorithm_bits), kumina, own});
+  }
 }
 
 void MailMetrics::Handle(int label_id, const std::string& service, const std::string& host,
@@ -334,6 +368,8 @@ void MailMetrics::Handle(int label_id, const std::string& service, const std::st
   };
   switch (ev.kind) {
     case MailKind::kNone:
+    case MailKind::kPostscreenConnect:  // PostscreenSessions counts these
+    case MailKind::kPostscreenDisconnect:
       return;
     case MailKind::kDelivery:
       HandleDelivery(s, record, ev);

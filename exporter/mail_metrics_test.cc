@@ -178,6 +178,49 @@ TEST_F(MailMetricsTest, TlsLabelsAreBounded) {
             1);
 }
 
+TEST_F(MailMetricsTest, RepeatedTlsLinesCountInTheirOwnSeries) {
+  // The second line of each kind is found by its words (a cache), and must
+  // still count in both of its families, under its own labels.
+  const char* in13 =
+      "Anonymous TLS connection established from a.example[192.0.2.1]: TLSv1.3 with cipher "
+      "TLS_AES_256_GCM_SHA384 (256/256 bits)";
+  const char* in12 =
+      "Untrusted TLS connection established from b.example[192.0.2.2]: TLSv1.2 with cipher "
+      "ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)";
+  for (int i = 0; i < 3; ++i) Feed("postfix/smtpd", 100, in13);
+  for (int i = 0; i < 2; ++i) Feed("postfix/submission/smtpd", 101, in12);
+  Feed("postfix/smtpd", 100, in12);
+  EXPECT_EQ(Value("postfix_smtpd_tls_connections_total", {{"service", "smtp"},
+                                                          {"trust", "Anonymous"},
+                                                          {"protocol", "TLSv1.3"},
+                                                          {"cipher", "TLS_AES_256_GCM_SHA384"},
+                                                          {"secret_bits", "256"},
+                                                          {"algorithm_bits", "256"}}),
+            3);
+  EXPECT_EQ(Value("postfix_smtpd_tls_connections_total", {{"service", "submission"},
+                                                          {"trust", "Untrusted"},
+                                                          {"protocol", "TLSv1.2"},
+                                                          {"cipher", "ECDHE-RSA-AES256-GCM-SHA384"},
+                                                          {"secret_bits", "256"},
+                                                          {"algorithm_bits", "256"}}),
+            2);
+  EXPECT_EQ(Value("postfix_tls_connections_total", {{"service", "smtp"},
+                                                    {"direction", "inbound"},
+                                                    {"trust", "Anonymous"},
+                                                    {"protocol", "TLSv1.3"}}),
+            3);
+  EXPECT_EQ(Value("postfix_tls_connections_total", {{"service", "smtp"},
+                                                    {"direction", "inbound"},
+                                                    {"trust", "Untrusted"},
+                                                    {"protocol", "TLSv1.2"}}),
+            1);
+  EXPECT_EQ(Value("postfix_tls_connections_total", {{"service", "submission"},
+                                                    {"direction", "inbound"},
+                                                    {"trust", "Untrusted"},
+                                                    {"protocol", "TLSv1.2"}}),
+            2);
+}
+
 TEST_F(MailMetricsTest, ConnectErrorsByClass) {
   Feed("postfix/smtp", 450, "connect to mx.example[198.51.100.9]:25: Connection timed out");
   Feed("postfix/smtp", 450,

@@ -38,6 +38,8 @@ struct Metrics::Families {
   P::Family<P::Counter>* backend_errors;
   P::Family<P::Counter>* relay_denied;
   P::Family<P::Counter>* rejected;
+  P::Family<P::Counter>* rejects;
+  P::Family<P::Counter>* reject_warnings;
   P::Family<P::Counter>* processed;
   P::Family<P::Counter>* lost;
   P::Family<P::Counter>* process_limit;
@@ -119,6 +121,13 @@ Metrics::Metrics(P::Registry* r, const BuildInfo& build) : registry_(r), fam_(ne
                                "Recipients rejected with 'Relay access denied'.");
   fam_->rejected = Counter(&fam_->counters, r, "postfix_smtpd_messages_rejected_total",
                            "smtpd rejects (NOQUEUE/queue id 'reject:') by SMTP reply code.");
+  fam_->rejects =
+      Counter(&fam_->counters, r, "postfix_smtpd_rejects_total",
+              "smtpd rejects (reject:, milter-reject:) by SMTP command and reason category.");
+  fam_->reject_warnings =
+      Counter(&fam_->counters, r, "postfix_smtpd_reject_warnings_total",
+              "smtpd reject_warning: lines (warn_if_reject; the client was not refused) by SMTP "
+              "command and reason category.");
   fam_->processed = Counter(&fam_->counters, r, "postfix_smtpd_messages_processed_total",
                             "Messages queued by smtpd ('client=' lines) by SASL mechanism.");
   fam_->lost = Counter(&fam_->counters, r, "postfix_smtpd_connections_lost_total",
@@ -242,6 +251,18 @@ prometheus::Counter& Metrics::Rejected(Service& s, uint16_t code) {
   P::Counter*& c = s.rejected[code - 200];
   if (c == nullptr) {
     c = &fam_->rejected->Add(s.Labels({{"code", absl::StrCat(code)}}));
+  }
+  return *c;
+}
+
+prometheus::Counter& Metrics::Rejects(Service& s, bool warning, RejectStage stage,
+                                      RejectCategory category) {
+  P::Counter*& c = (warning ? s.reject_warnings
+                            : s.rejects)[static_cast<int>(stage)][static_cast<int>(category)];
+  if (c == nullptr) {
+    c = &(warning ? fam_->reject_warnings : fam_->rejects)
+             ->Add(s.Labels({{"stage", std::string(RejectStageLabel(stage))},
+                             {"category", std::string(RejectCategoryLabel(category))}}));
   }
   return *c;
 }

@@ -74,6 +74,11 @@ class Metrics {
     std::array<prometheus::Counter*, kSmtpStageCount> lost{};
     // Indexed by reply code - 200 (bounded: 400 codes).
     std::array<prometheus::Counter*, 400> rejected{};
+    // postfix_smtpd_rejects_total and postfix_smtpd_reject_warnings_total.
+    using RejectGrid =
+        std::array<std::array<prometheus::Counter*, kRejectCategoryCount>, kRejectStageCount>;
+    RejectGrid rejects{};
+    RejectGrid reject_warnings{};
     // postfix_smtp_sasl_authentication_failures_total: the smtp/lmtp
     // client of this service failing to authenticate to a relay.
     prometheus::Counter* smtp_sasl_failures = nullptr;
@@ -108,6 +113,10 @@ class Metrics {
   prometheus::Counter& SmtpSaslFailures(Service& s);
   // REQUIRES: 200 <= code <= 599 (the parser guarantees it).
   prometheus::Counter& Rejected(Service& s, uint16_t code);
+  // postfix_smtpd_rejects_total (or, for a reject_warning line,
+  // postfix_smtpd_reject_warnings_total) by stage and category.
+  prometheus::Counter& Rejects(Service& s, bool warning, RejectStage stage,
+                               RejectCategory category);
   // `host`: the `host` value of the line ("" without the host label).
   prometheus::Counter& ProcessLimitReached(absl::string_view master_service,
                                            absl::string_view host = {});

@@ -17,6 +17,8 @@ Pipeline::Pipeline(const Options& options, Metrics* metrics)
       future_tolerance_us_(absl::ToInt64Microseconds(options.future_tolerance)),
       reason_rules_(options.reason_rules),
       mail_(std::make_unique<MailMetrics>(metrics)),
+      postscreen_(std::make_unique<PostscreenSessions>(
+          metrics->registry(), absl::ToInt64Microseconds(options.state.peak_window))),
       triage_(std::make_unique<Triage>(options.triage, metrics->registry())),
       refiner_(std::make_unique<ReasonRefiner>(
           options.refiner, metrics,
@@ -43,6 +45,7 @@ void Pipeline::Advance(int64_t ts) {
   newest_us_ = ts;
   metrics_->log_last_timestamp->Set(static_cast<double>(newest_us_) / 1e6);
   state_.AdvanceTime(ts);
+  postscreen_->AdvanceTime(ts);
   triage_->AdvanceTime(ts);
   refiner_->AdvanceTime(ts);
 }
@@ -105,10 +108,15 @@ void Pipeline::Process(const LogRecord& record) {
   const PostfixEvent event = ParsePostfix(record, reason_rules_.get());
   const MailFlowEvent flow = ParseMailFlow(record);
   if (flow.kind == MailKind::kNone && event.type == EventType::kIgnored) return;
-  // Resolved once per record, for both consumers.
+  // Resolved once per record, for every consumer.
   const ServiceId id = services_.Resolve(record.syslog_name, record.host);
   if (flow.kind != MailKind::kNone && id.valid()) {
-    mail_->Handle(id.label, services_.label(id.label), services_.host(id.label), record, flow);
+    const std::string& label = services_.label(id.label);
+    const std::string& host_label = services_.host(id.label);
+    mail_->Handle(id.label, label, host_label, record, flow);
+    if (!flow.postscreen_client.empty()) {
+      postscreen_->Handle(id.label, label, host_label, record.host, flow);
+    }
   }
   if (event.type == EventType::kIgnored) return;
   if (event.type == EventType::kMessageQueued && !event.sasl_username.empty()) {

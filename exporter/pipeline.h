@@ -6,6 +6,7 @@
 //                                 Dovecot auth lines -> ReasonRefiner, which
 //                                 holds SessionState's "unspecified" failures
 //                                 for Dovecot's reason (reason_refiner.h)
+//                                    ParseMailFlow -> MailMetrics, PostscreenSessions
 //
 // It is the RecordSink that sources feed. It also copies a source's health
 // counters into the exporter's self metrics (SyncSourceStats).
@@ -23,6 +24,7 @@
 #include "exporter/mail_metrics.h"
 #include "exporter/metrics.h"
 #include "exporter/reason_refiner.h"
+#include "exporter/postscreen_sessions.h"
 #include "exporter/service_table.h"
 #include "exporter/source.h"
 #include "exporter/state.h"
@@ -106,6 +108,8 @@ class Pipeline : public RecordSink {
   SourceStats synced_;
   // Delivery, queue, cleanup, bounce, TLS and postscreen families.
   std::unique_ptr<MailMetrics> mail_;
+  // Concurrent postscreen sessions (postfix_postscreen_sessions[_max]).
+  std::unique_ptr<PostscreenSessions> postscreen_;
   // Fed by state_'s failure counting; registers in the metrics' registry.
   std::unique_ptr<Triage> triage_;
   // Holds state_'s unspecified failures; counts them through state_.

@@ -189,8 +189,12 @@ void SessionState::Handle(ServiceId service, int64_t pid, const PostfixEvent& ev
     }
     return;
   }
-  if (ev.type == EventType::kReject) {
-    metrics_->Rejected(m, ev.reply_code).Increment();
+  if (ev.type == EventType::kReject || ev.type == EventType::kRejectWarning) {
+    const bool warning = ev.type == EventType::kRejectWarning;
+    metrics_->Rejects(m, warning, ev.reject_stage, ev.reject_category).Increment();
+    if (warning) return;
+    // A code-less reject (smtpd's "bare <LF> received") has no code label.
+    if (ev.reply_code != 0) metrics_->Rejected(m, ev.reply_code).Increment();
     if (ev.relay_denied) m.relay_denied->Increment();
     return;
   }

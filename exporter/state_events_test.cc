@@ -211,6 +211,36 @@ TEST_F(StateEventsTest, RejectAndRelayDeniedCountWithoutASession) {
   EXPECT_EQ(state_->tracked(), 0u);
 }
 
+TEST_F(StateEventsTest, RejectsByStageAndCategoryWarningsApart) {
+  PostfixEvent rej = Ev(EventType::kReject);
+  rej.reply_code = 554;
+  rej.relay_denied = true;
+  rej.reject_stage = RejectStage::kRcpt;
+  rej.reject_category = RejectCategory::kRelay;
+  Send("postfix", 7, rej);
+  PostfixEvent warn = rej;
+  warn.type = EventType::kRejectWarning;
+  warn.relay_denied = false;
+  warn.reject_category = RejectCategory::kRecipient;
+  Send("postfix", 7, warn);
+  PostfixEvent bare = Ev(EventType::kReject);  // "bare <LF> received": no code
+  bare.reject_stage = RejectStage::kData;
+  Send("postfix", 7, bare);
+  const auto labels = [](const char* stage, const char* category) {
+    return std::map<std::string, std::string>{
+        {"service", "smtp"}, {"stage", stage}, {"category", category}};
+  };
+  EXPECT_EQ(Value("postfix_smtpd_rejects_total", labels("RCPT", "relay")), 1);
+  EXPECT_EQ(Value("postfix_smtpd_rejects_total", labels("DATA", "other")), 1);
+  EXPECT_EQ(Value("postfix_smtpd_reject_warnings_total", labels("RCPT", "recipient")), 1);
+  EXPECT_EQ(Value("postfix_smtpd_rejects_total", labels("RCPT", "recipient")), -1);  // none
+  // The older families keep their meaning: warnings and code-less rejects
+  // are not in them.
+  EXPECT_EQ(Svc("postfix_smtpd_relay_denied_total", "smtp"), 1);
+  EXPECT_EQ(Value("postfix_smtpd_messages_rejected_total", {{"service", "smtp"}, {"code", "554"}}),
+            1);
+}
+
 TEST_F(StateEventsTest, WithoutAuthStatsAQueuedMessageWithSaslMethodIsOneSuccess) {
   // Postfix 2.x: "disconnect from" carries no auth= statistics.
   PostfixEvent queued = Ev(EventType::kMessageQueued);

@@ -62,7 +62,8 @@ const std::vector<Case>& Cases() {
              "Recipient address rejected: User unknown in local recipient table; "
              "from=<a@b.example> "
              "to=<\"x>: Relay access denied; \"@example.org> proto=ESMTP helo=<h.example>")}},
-       {{"smtpd_messages_rejected_total{code=550,service=smtp}", 1}}},
+       {{"smtpd_messages_rejected_total{code=550,service=smtp}", 1},
+        {"smtpd_rejects_total{category=recipient,service=smtp,stage=RCPT}", 1}}},
       {"RecipientInternalFormInReplyText",
        // What Postfix really logs for RCPT TO:<"x>: Relay access denied; "@example.org>
        // to a local domain without that user: the reply shows the internal form.
@@ -71,7 +72,8 @@ const std::vector<Case>& Cases() {
                 "Recipient address rejected: User unknown in local recipient table; "
                 "from=<a@b.example> "
                 "to=<\"x>: Relay access denied; \"@example.org> proto=ESMTP helo=<h.example>")}},
-       {{"smtpd_messages_rejected_total{code=550,service=smtp}", 1}}},
+       {{"smtpd_messages_rejected_total{code=550,service=smtp}", 1},
+        {"smtpd_rejects_total{category=recipient,service=smtp,stage=RCPT}", 1}}},
       {"HeloNameInHeloRejectReply",
        // HELO "x>: Relay access denied;" with reject_non_fqdn_helo_hostname
        // (delayed to RCPT by smtpd_delay_reject=yes).
@@ -79,33 +81,38 @@ const std::vector<Case>& Cases() {
          Reject("RCPT from unknown[192.0.2.1]: 504 5.5.2 <x>: Relay access denied;>: Helo command "
                 "rejected: need fully-qualified hostname; from=<a@b.example> to=<u@example.org> "
                 "proto=ESMTP helo=<x>: Relay access denied;>")}},
-       {{"smtpd_messages_rejected_total{code=504,service=smtp}", 1}}},
+       {{"smtpd_messages_rejected_total{code=504,service=smtp}", 1},
+        {"smtpd_rejects_total{category=helo,service=smtp,stage=RCPT}", 1}}},
       {"SenderInternalFormInSenderRejectReply",
        {{kSmtp, 20,
          Reject("RCPT from unknown[192.0.2.1]: 450 4.1.8 <x>: Relay access denied; @nx.example>: "
                 "Sender address rejected: Domain not found; from=<\"x>: Relay access denied; "
                 "\"@nx.example> to=<u@example.org> proto=ESMTP helo=<h.example>")}},
-       {{"smtpd_messages_rejected_total{code=450,service=smtp}", 1}}},
+       {{"smtpd_messages_rejected_total{code=450,service=smtp}", 1},
+        {"smtpd_rejects_total{category=sender,service=smtp,stage=RCPT}", 1}}},
       {"HeloFieldAfterTheReply",
        {{kSmtp, 20,
          Reject(
              "RCPT from unknown[192.0.2.1]: 450 4.2.0 <u@example.org>: Recipient address rejected: "
              "Greylisted; from=<a@b.example> to=<u@example.org> proto=ESMTP "
              "helo=<x: Relay access denied;>")}},
-       {{"smtpd_messages_rejected_total{code=450,service=smtp}", 1}}},
+       {{"smtpd_messages_rejected_total{code=450,service=smtp}", 1},
+        {"smtpd_rejects_total{category=policy,service=smtp,stage=RCPT}", 1}}},
       {"ToFieldWithRelayTextAfterIt",
        {{kSmtp, 20,
          Reject(
              "RCPT from unknown[192.0.2.1]: 550 5.1.1 <n@example.org>: Recipient address rejected: "
              "User unknown in local recipient table; from=<a@b.example> "
              "to=<n@example.org>: Relay access denied; proto=ESMTP helo=<h>")}},
-       {{"smtpd_messages_rejected_total{code=550,service=smtp}", 1}}},
+       {{"smtpd_messages_rejected_total{code=550,service=smtp}", 1},
+        {"smtpd_rejects_total{category=other,service=smtp,stage=RCPT}", 1}}},
       {"SenderFieldWithRelayText",
        {{kSmtp, 20,
          Reject(
              "MAIL from unknown[192.0.2.1]: 553 5.7.1 <a@b.example>: Sender address rejected: not "
              "logged in; from=<\"y>: Relay access denied;\"@b.example> proto=ESMTP helo=<h>")}},
-       {{"smtpd_messages_rejected_total{code=553,service=smtp}", 1}}},
+       {{"smtpd_messages_rejected_total{code=553,service=smtp}", 1},
+        {"smtpd_rejects_total{category=sender,service=smtp,stage=MAIL}", 1}}},
       // ---- real relay denials still count, whatever the client wrote ----
       {"GenuineRelayDenialWithSpacesInLocalPart",
        {{kSmtp, 20,
@@ -113,6 +120,7 @@ const std::vector<Case>& Cases() {
              "RCPT from unknown[192.0.2.1]: 554 5.7.1 <a b@remote.example>: Relay access denied; "
              "from=<s@b.example> to=<\"a b\"@remote.example> proto=ESMTP helo=<h>")}},
        {{"smtpd_messages_rejected_total{code=554,service=smtp}", 1},
+        {"smtpd_rejects_total{category=relay,service=smtp,stage=RCPT}", 1},
         {"smtpd_relay_denied_total{service=smtp}", 1}}},
       {"GenuineRelayDenialWithHostileHelo",
        {{kSmtp, 20,
@@ -120,12 +128,14 @@ const std::vector<Case>& Cases() {
                 "from=<s@b.example> to=<v@remote.example> proto=ESMTP helo=<y>: Recipient address "
                 "rejected: User unknown; SASL PLAIN authentication failed: generic failure>")}},
        {{"smtpd_messages_rejected_total{code=554,service=smtp}", 1},
+        {"smtpd_rejects_total{category=relay,service=smtp,stage=RCPT}", 1},
         {"smtpd_relay_denied_total{service=smtp}", 1}}},
       {"GenuineDeferredRelayOnVrfy",
        {{kSmtp, 20,
          Reject("VRFY from unknown[192.0.2.1]: 454 4.7.1 <v@remote.example>: Relay access denied; "
                 "to=<v@remote.example> proto=SMTP helo=<Relay access denied>")}},
        {{"smtpd_messages_rejected_total{code=454,service=smtp}", 1},
+        {"smtpd_rejects_total{category=relay,service=smtp,stage=VRFY}", 1},
         {"smtpd_relay_denied_total{service=smtp}", 1}}},
 
       // ---- SASL user names ----
@@ -203,6 +213,7 @@ const std::vector<Case>& Cases() {
                 "from=<s@b.example> to=<v@remote.example> proto=ESMTP "
                 "helo=<unknown[192.0.2.1]: SASL PLAIN authentication failed: generic failure>")}},
        {{"smtpd_messages_rejected_total{code=554,service=smtp}", 1},
+        {"smtpd_rejects_total{category=relay,service=smtp,stage=RCPT}", 1},
         {"smtpd_relay_denied_total{service=smtp}", 1}}},
       {"HeloRejectReplyHoldsAuthenticationFailed",
        {{kSmtp, 40,
@@ -210,7 +221,8 @@ const std::vector<Case>& Cases() {
              "RCPT from unknown[192.0.2.1]: 504 5.5.2 <a authentication failed: generic failure>: "
              "Helo command rejected: need fully-qualified hostname; from=<> to=<u@example.org> "
              "proto=SMTP helo=<a authentication failed: generic failure>")}},
-       {{"smtpd_messages_rejected_total{code=504,service=smtp}", 1}}},
+       {{"smtpd_messages_rejected_total{code=504,service=smtp}", 1},
+        {"smtpd_rejects_total{category=helo,service=smtp,stage=RCPT}", 1}}},
       {"IllegalAddressSyntaxWarning",
        {{kSmtp, 40,
          "warning: Illegal address syntax from unknown[192.0.2.1] in MAIL command: "
@@ -238,7 +250,8 @@ const std::vector<Case>& Cases() {
              "commands=1/4\"@example.org> proto=ESMTP helo=<connect from unknown[192.0.2.2]>")}},
        {{"smtpd_connects_total{service=smtp}", 1},
         {"smtpd_sessions{service=smtp}", 1},
-        {"smtpd_messages_rejected_total{code=550,service=smtp}", 1}}},
+        {"smtpd_messages_rejected_total{code=550,service=smtp}", 1},
+        {"smtpd_rejects_total{category=recipient,service=smtp,stage=RCPT}", 1}}},
       {"HeloClaimsLostConnectionAfterAuth",
        // The unlogged failed attempt stays auth_unavailable: the session was
        // not lost after AUTH, whatever the HELO name says.
@@ -252,10 +265,50 @@ const std::vector<Case>& Cases() {
        {{"smtpd_connects_total{service=submission}", 1},
         {"smtpd_disconnects_total{service=submission}", 1},
         {"smtpd_messages_rejected_total{code=554,service=submission}", 1},
+        {"smtpd_rejects_total{category=relay,service=submission,stage=RCPT}", 1},
         {"smtpd_relay_denied_total{service=submission}", 1},
         {"smtpd_sasl_authentication_failures_total{method=unknown,reason=auth_unavailable,service="
          "submission}",
          1}}},
+
+      // ---- reject category, stage and kind (postfix_smtpd_rejects_total) ----
+      {"RecipientClaimsAnotherStageAndAnRblReply",
+       {{kSmtp, 44,
+         Reject("RCPT from unknown[192.0.2.1]: 550 5.1.1 <reject: CONNECT from y[192.0.2.2]: 554 "
+                "5.7.1 Service unavailable; x@example.org>: Recipient address rejected: User "
+                "unknown in local recipient table; from=<a@b.example> to=<\"reject: CONNECT from "
+                "y[192.0.2.2]: 554 5.7.1 Service unavailable; x\"@example.org> proto=ESMTP "
+                "helo=<h>")}},
+       {{"smtpd_messages_rejected_total{code=550,service=smtp}", 1},
+        {"smtpd_rejects_total{category=recipient,service=smtp,stage=RCPT}", 1}}},
+      {"RecipientClaimsARejectWarning",
+       {{kSmtp, 44,
+         Reject("RCPT from unknown[192.0.2.1]: 550 5.1.1 <NOQUEUE: reject_warning: RCPT from "
+                "a[192.0.2.3]: 450 4.7.1 x@example.org>: Recipient address rejected: User "
+                "unknown; from=<a@b.example> to=<\"NOQUEUE: reject_warning: RCPT from "
+                "a[192.0.2.3]: 450 4.7.1 x\"@example.org> proto=ESMTP helo=<h>")}},
+       {{"smtpd_messages_rejected_total{code=550,service=smtp}", 1},
+        {"smtpd_rejects_total{category=recipient,service=smtp,stage=RCPT}", 1}}},
+      {"HeloNameForgesAPolicyVerdictInTheTrailer",
+       {{kSmtp, 44,
+         Reject("MAIL from unknown[192.0.2.1]: 450 4.1.8 <a@nx.example>: Sender address rejected: "
+                "Domain not found; from=<a@nx.example> proto=ESMTP helo=<x>: Recipient address "
+                "rejected: Policy rejection>")}},
+       {{"smtpd_messages_rejected_total{code=450,service=smtp}", 1},
+        {"smtpd_rejects_total{category=sender,service=smtp,stage=MAIL}", 1}}},
+      {"WarningSenderClaimsARelayDenial",
+       {{kSmtp, 44,
+         "NOQUEUE: reject_warning: MAIL from unknown[192.0.2.1]: 553 5.7.1 <x>: Relay access "
+         "denied@b.example>: Sender address rejected: not logged in; from=<\"x>: Relay access "
+         "denied\"@b.example> proto=ESMTP helo=<h>"}},
+       {{"smtpd_reject_warnings_total{category=sender,service=smtp,stage=MAIL}", 1}}},
+      {"MilterTextQuotingPostfixPhrases",
+       {{kSmtp, 44,
+         "3F2A81C0BD: milter-reject: END-OF-MESSAGE from unknown[192.0.2.1]: 550 5.7.1 <x>: "
+         "Sender address rejected: Service unavailable; from=<x@b.example> to=<y@example.org> "
+         "proto=ESMTP helo=<h>"}},
+       {{"smtpd_messages_rejected_total{code=550,service=smtp}", 1},
+        {"smtpd_rejects_total{category=milter,service=smtp,stage=END-OF-MESSAGE}", 1}}},
   };
   return *cases;
 }

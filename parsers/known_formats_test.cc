@@ -73,9 +73,10 @@ TEST(KnownFormats, ParsedFormats) {
       {"NOQUEUE: reject: RCPT from h[192.0.2.1]: 554 5.7.1 <a@b>: Relay access denied; "
        "from=<c@d> to=<a@b> proto=ESMTP helo=<h>",
        E::kReject},
+      // A reject without a reply code: only postfix_smtpd_rejects_total counts it.
       {"3F2A81C0BD: reject: DATA from h[192.0.2.1]: bare <LF> received; from=<c@d> proto=ESMTP "
        "helo=<h>",
-       E::kIgnored},
+       E::kReject},
       {"warning: Connection concurrency limit exceeded: 51 from h[192.0.2.1] for service smtp",
        E::kClientLimitExceeded},
       {"warning: AUTH command rate limit exceeded: 11 from h[192.0.2.1] for service submission",

@@ -67,13 +67,39 @@ bool ConsumeInt(absl::string_view* s, int64_t* out) {
   return true;
 }
 
+// "D[.D]" with at most 15 digits in all, as Postfix writes delays: the
+// integer of its digits over a power of ten, both exact in a double, so the
+// one correctly rounded division gives what strtod gives. False for any
+// other form (the caller falls back to SimpleAtod).
+bool ParsePlainDecimal(absl::string_view v, double* out) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  int64_t digits = 0;
+  int n = 0;
+  int decimals = -1;  // digits after the point; -1 before it
+  for (char c : v) {
+    if (c == '.' && decimals < 0 && n > 0) {
+      decimals = 0;
+      continue;
+    }
+    if (c < '0' || c > '9' || ++n > 15) return false;
+    digits = digits * 10 + (c - '0');
+    if (decimals >= 0) ++decimals;
+  }
+  if (n == 0 || decimals == 0) return false;
+  *out = static_cast<double>(digits) / kPow10[decimals < 0 ? 0 : decimals];
+  return true;
+}
+
 // "a/b/c/d" (each a decimal number, possibly with an exponent).
 bool ParseDelays(absl::string_view v, std::array<double, 4>* out) {
   for (int i = 0; i < 4; ++i) {
     size_t slash = i < 3 ? v.find('/') : v.size();
     if (slash == absl::string_view::npos || slash == 0) return false;
     double d;
-    if (!absl::SimpleAtod(v.substr(0, slash), &d) || !(d >= 0) || d > 1e10) return false;
+    const absl::string_view text = v.substr(0, slash);
+    if (!ParsePlainDecimal(text, &d) && !absl::SimpleAtod(text, &d)) return false;
+    if (!(d >= 0) || d > 1e10) return false;
     (*out)[i] = d;
     v.remove_prefix(i < 3 ? slash + 1 : slash);
   }
@@ -290,11 +316,56 @@ constexpr PostscreenPrefix kPostscreenPrefixes[] = {
     {"ALLOWLISTED [", PostscreenAction::kAllowlisted},
 };
 
+// "[A]:P" at the start of `s` (postscreen's PSC_CLIENT_ADDR_PORT): its
+// length, 0 when it is not one. The address is IPv4 or IPv6 text.
+size_t PostscreenClientLength(absl::string_view s) {
+  if (s.empty() || s[0] != '[') return 0;
+  size_t i = 1;
+  while (i < s.size() && i < 64 && (absl::ascii_isxdigit(s[i]) || s[i] == '.' || s[i] == ':')) {
+    ++i;
+  }
+  if (i == 1 || s.substr(i, 2) != "]:") return 0;
+  i += 2;
+  const size_t port = i;
+  while (i < s.size() && i - port < 5 && absl::ascii_isdigit(s[i])) ++i;
+  if (i == port || (i < s.size() && absl::ascii_isdigit(s[i]))) return 0;
+  return i;
+}
+
+// "CONNECT from [A]:P to [A]:P" and "DISCONNECT [A]:P", the ends of a session.
+bool ParsePostscreenSession(absl::string_view s, MailFlowEvent* ev) {
+  MailKind kind;
+  if (Consume(&s, "CONNECT from ")) {
+    kind = MailKind::kPostscreenConnect;
+  } else if (Consume(&s, "DISCONNECT ")) {
+    kind = MailKind::kPostscreenDisconnect;
+  } else {
+    return false;
+  }
+  const size_t n = PostscreenClientLength(s);
+  if (n == 0) return false;
+  absl::string_view rest = s.substr(n);
+  if (kind == MailKind::kPostscreenConnect) {
+    if (!Consume(&rest, " to ") || PostscreenClientLength(rest) != rest.size()) return false;
+  } else if (!rest.empty()) {
+    return false;
+  }
+  ev->kind = kind;
+  ev->postscreen_client = s.substr(0, n);
+  return true;
+}
+
 void ParsePostscreen(absl::string_view s, MailFlowEvent* ev) {
+  if (ParsePostscreenSession(s, ev)) return;
   for (const PostscreenPrefix& p : kPostscreenPrefixes) {
     if (absl::StartsWith(s, p.prefix)) {
       ev->kind = MailKind::kPostscreen;
       ev->postscreen = p.action;
+      if (p.prefix.back() == '[') {
+        // PASS NEW|OLD [A]:P, *LISTED [A]:P: the whole rest is the client.
+        absl::string_view client = s.substr(p.prefix.size() - 1);
+        if (PostscreenClientLength(client) == client.size()) ev->postscreen_client = client;
+      }
       return;
     }
   }

@@ -39,8 +39,10 @@ enum class MailKind : uint8_t {
   kBounceNotice,      // bounce: QUEUEID: sender non-delivery notification: NEWID
   kConnectError,      // smtp/lmtp: connect to H[A]:P: REASON, or a TLS handshake failure
   kTls,  // smtpd/smtp: T TLS connection established from|to H[A]: P with cipher C (S/A bits)
-  kFcrdnsError,  // smtpd: warning: hostname H does not resolve to address A
-  kPostscreen,   // postscreen: one of PostscreenAction
+  kFcrdnsError,           // smtpd: warning: hostname H does not resolve to address A
+  kPostscreen,            // postscreen: one of PostscreenAction
+  kPostscreenConnect,     // postscreen: CONNECT from [A]:P to [A]:P (a session opens)
+  kPostscreenDisconnect,  // postscreen: DISCONNECT [A]:P (a session it did not hand over ends)
 };
 
 enum class DeliveryStatus : uint8_t {
@@ -126,6 +128,11 @@ struct MailFlowEvent {
   BounceNotice notice = BounceNotice::kNonDelivery;
   MilterAction milter = MilterAction::kReject;
   PostscreenAction postscreen = PostscreenAction::kPassNew;
+  // kPostscreenConnect, kPostscreenDisconnect, and kPostscreen for the
+  // verdicts that name the client first (PASS, *LISTED): "[A]:P", the
+  // client's address and port as postscreen read them from the socket, the
+  // identity of one postscreen session. Never a label.
+  absl::string_view postscreen_client;
   // kTls: inbound (smtpd) or outbound (smtp/lmtp); the other fields are the
   // words Postfix printed (OpenSSL's protocol and cipher names, bit counts).
   bool tls_inbound = false;

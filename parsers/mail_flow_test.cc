@@ -1,7 +1,10 @@
 #include "parsers/mail_flow.h"
 
 #include <string>
+#include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "parsers/syslog_line.h"
 
@@ -263,9 +266,63 @@ TEST(MailFlow, Postscreen) {
     ASSERT_EQ(ev.kind, K::kPostscreen) << c.msg;
     EXPECT_EQ(ev.postscreen, c.action) << c.msg;
   }
+}
+
+TEST(MailFlow, DelaysAreExactlyWhatStrtodReads) {
+  // The plain "D.D" fast path must give the very doubles the general parser
+  // gives (histogram sums are compared exactly elsewhere).
+  for (const char* d : {"0.1/0.01/0.5/0.59", "12345.678901/0/7/0.3", "1e-3/2.5E2/0.000001/3.",
+                        "1234567890/0.123456789012345/99/9999999999.99999"}) {
+    std::string line;
+    MailFlowEvent ev = Parse("smtp",
+                             std::string("3F2A81C0BD: to=<a@b.example>, relay=r[192.0.2.1]:25, "
+                                         "delay=1, delays=") +
+                                 d + ", dsn=2.0.0, status=sent (ok)",
+                             &line);
+    ASSERT_TRUE(ev.has_delays) << d;
+    std::vector<std::string> parts = absl::StrSplit(d, '/');
+    for (int i = 0; i < 4; ++i) {
+      double want;
+      ASSERT_TRUE(absl::SimpleAtod(parts[i], &want)) << parts[i];
+      EXPECT_EQ(ev.delays[i], want) << parts[i];
+    }
+  }
+}
+
+TEST(MailFlow, PostscreenSessions) {
   std::string line;
-  EXPECT_EQ(Parse("postscreen", "CONNECT from [192.0.2.1]:5678 to [192.0.2.2]:25", &line).kind,
-            K::kNone);
+  MailFlowEvent ev = Parse("postscreen", "CONNECT from [192.0.2.1]:5678 to [192.0.2.2]:25", &line);
+  EXPECT_EQ(ev.kind, K::kPostscreenConnect);
+  EXPECT_EQ(ev.postscreen_client, "[192.0.2.1]:5678");
+  ev = Parse("postscreen", "CONNECT from [2001:db8::1]:40000 to [2001:db8::2]:25", &line);
+  EXPECT_EQ(ev.kind, K::kPostscreenConnect);
+  EXPECT_EQ(ev.postscreen_client, "[2001:db8::1]:40000");
+  ev = Parse("postscreen", "DISCONNECT [192.0.2.1]:5678", &line);
+  EXPECT_EQ(ev.kind, K::kPostscreenDisconnect);
+  EXPECT_EQ(ev.postscreen_client, "[192.0.2.1]:5678");
+  ev = Parse("postscreen", "PASS NEW [192.0.2.1]:5678", &line);
+  EXPECT_EQ(ev.kind, K::kPostscreen);
+  EXPECT_EQ(ev.postscreen_client, "[192.0.2.1]:5678");
+  ev = Parse("postscreen", "ALLOWLISTED [2001:db8::1]:40000", &line);
+  EXPECT_EQ(ev.postscreen_client, "[2001:db8::1]:40000");
+  // Verdicts that do not end a session name no client.
+  ev = Parse("postscreen", "DNSBL rank 3 for [192.0.2.1]:5678", &line);
+  EXPECT_EQ(ev.kind, K::kPostscreen);
+  EXPECT_EQ(ev.postscreen_client, "");
+  for (const char* bad : {
+           "CONNECT from [192.0.2.1]:5678",
+           "CONNECT from [192.0.2.1]:5678 to [192.0.2.2]:25 extra",
+           "CONNECT from [x.example]:5678 to [192.0.2.2]:25",
+           "CONNECT from [192.0.2.1]:123456 to [192.0.2.2]:25",
+           "DISCONNECT [192.0.2.1]:5678 now",
+           "DISCONNECT [192.0.2.1]",
+           "CONNECT from [192.0.2.1]:5678 to [192.0.2.2]:",
+       }) {
+    EXPECT_EQ(Parse("postscreen", bad, &line).kind, K::kNone) << bad;
+  }
+  ev = Parse("postscreen", "PASS OLD [192.0.2.1]:5678 junk", &line);
+  EXPECT_EQ(ev.kind, K::kPostscreen);
+  EXPECT_EQ(ev.postscreen_client, "");
 }
 
 }  // namespace

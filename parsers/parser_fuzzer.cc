@@ -41,7 +41,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       pse::PostfixEvent ev = pse::ParsePostfix(record);
       sink = sink + static_cast<int>(ev.type) + static_cast<int>(ev.reason);
       // Views must stay inside the line.
-      for (absl::string_view v : {ev.master_service, ev.limit_service}) {
+      sink = sink + static_cast<int>(ev.reject_stage) + static_cast<int>(ev.reject_category);
+      if (ev.reject_stage >= pse::RejectStage::kCount ||
+          ev.reject_category >= pse::RejectCategory::kCount) {
+        __builtin_trap();
+      }
+      for (absl::string_view v :
+           {ev.master_service, ev.limit_service, ev.queue_id, ev.client_addr, ev.sasl_username}) {
         if (!v.empty() &&
             (v.data() < line.data() || v.data() + v.size() > line.data() + line.size())) {
           __builtin_trap();
@@ -49,8 +55,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       pse::MailFlowEvent flow = pse::ParseMailFlow(record);
       sink = sink + static_cast<int>(flow.kind) + static_cast<int>(flow.status);
-      for (absl::string_view v : {flow.relay, flow.protocol, flow.cipher, flow.secret_bits,
-                                  flow.algorithm_bits, flow.queue_id, flow.attempt_delays}) {
+      for (absl::string_view v :
+           {flow.relay, flow.protocol, flow.cipher, flow.secret_bits, flow.algorithm_bits,
+            flow.queue_id, flow.attempt_delays, flow.postscreen_client}) {
         if (!v.empty() &&
             (v.data() < line.data() || v.data() + v.size() > line.data() + line.size())) {
           __builtin_trap();

@@ -27,6 +27,15 @@ constexpr absl::string_view kStageLabels[kSmtpStageCount] = {
     "QUIT",    "XCLIENT", "XFORWARD",       "UNKNOWN",  "other",
 };
 
+constexpr absl::string_view kRejectStageLabels[kRejectStageCount] = {
+    "CONNECT", "HELO", "MAIL", "RCPT", "DATA", "END-OF-MESSAGE", "BDAT", "VRFY", "ETRN", "other",
+};
+
+constexpr absl::string_view kRejectCategoryLabels[kRejectCategoryCount] = {
+    "relay",  "rbl",    "helo", "sender", "recipient", "client",
+    "policy", "milter", "size", "tls",    "other",
+};
+
 bool EqualsUpper(absl::string_view s, absl::string_view upper) {
   if (s.size() != upper.size()) return false;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -63,6 +72,23 @@ SmtpStage ParseSmtpStage(absl::string_view word) {
     if (word == kStageLabels[i]) return static_cast<SmtpStage>(i);
   }
   return SmtpStage::kOther;
+}
+
+absl::string_view RejectStageLabel(RejectStage s) {
+  return kRejectStageLabels[static_cast<int>(s)];
+}
+
+RejectStage ParseRejectStage(absl::string_view where) {
+  // Postfix writes the command in upper case (smtpd.c's state->where).
+  if (where == "EHLO") return RejectStage::kHelo;
+  for (int i = 0; i < static_cast<int>(RejectStage::kOther); ++i) {
+    if (where == kRejectStageLabels[i]) return static_cast<RejectStage>(i);
+  }
+  return RejectStage::kOther;
+}
+
+absl::string_view RejectCategoryLabel(RejectCategory c) {
+  return kRejectCategoryLabels[static_cast<int>(c)];
 }
 
 }  // namespace pse

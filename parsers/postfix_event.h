@@ -80,6 +80,45 @@ inline constexpr int kSmtpStageCount = static_cast<int>(SmtpStage::kCount);
 absl::string_view SmtpStageLabel(SmtpStage s);
 SmtpStage ParseSmtpStage(absl::string_view word);
 
+// The SMTP command of a reject (Postfix's "where"), normalised to the
+// bounded set of postfix_smtpd_rejects_total's `stage` label: EHLO is HELO,
+// every other command is kOther.
+enum class RejectStage : uint8_t {
+  kConnect,
+  kHelo,
+  kMail,
+  kRcpt,
+  kData,
+  kEndOfMessage,
+  kBdat,
+  kVrfy,
+  kEtrn,
+  kOther,
+  kCount,
+};
+inline constexpr int kRejectStageCount = static_cast<int>(RejectStage::kCount);
+absl::string_view RejectStageLabel(RejectStage s);
+RejectStage ParseRejectStage(absl::string_view where);
+
+// Why smtpd rejected: read from Postfix's fixed reply texts (see
+// reject_reply.h), never from text a client chose.
+enum class RejectCategory : uint8_t {
+  kRelay,      // "<rcpt>: Relay access denied"
+  kRbl,        // "Service unavailable; ... blocked using ..." (default_rbl_reply)
+  kHelo,       // "<helo>: Helo command rejected: ..."
+  kSender,     // "<sender>: Sender address rejected: ..."
+  kRecipient,  // "<rcpt>: Recipient address rejected: ..."
+  kClient,     // "Client host rejected: ...", "<name[addr]>: Client host rejected: ..."
+  kPolicy,     // a policy service's verdict ("Policy rejection", its default action)
+  kMilter,     // milter-reject
+  kSize,       // "Message size exceeds fixed limit", DSN X.3.4
+  kTls,        // "Session encryption is required", "Must issue a STARTTLS command first"
+  kOther,
+  kCount,
+};
+inline constexpr int kRejectCategoryCount = static_cast<int>(RejectCategory::kCount);
+absl::string_view RejectCategoryLabel(RejectCategory c);
+
 // Which smtpd_client_*_limit an anvil-driven warning reports.
 enum class ClientLimit : uint8_t {
   kConnectionCount,  // "Connection concurrency limit exceeded"
@@ -106,7 +145,8 @@ enum class EventType : uint8_t {
                              //        backend connect warning (Dovecot socket, saslauthd)
   kFatalNoSaslMechanisms,    // smtpd: fatal: no SASL authentication mechanisms
   kFatal,                    // smtpd: any other fatal:/panic: (the process exits)
-  kReject,                   // smtpd: QUEUEID|NOQUEUE: reject: CMD from H[A]: CODE ...
+  kReject,                   // smtpd: QUEUEID|NOQUEUE: reject|milter-reject: CMD from H[A]: ...
+  kRejectWarning,            // smtpd: QUEUEID|NOQUEUE: reject_warning: CMD from H[A]: CODE ...
   kAnvilMaxConnectionCount,  // anvil: statistics: max connection count N for (...)
   kMasterProcessLimit,       // master: service "S" (...) has reached its process limit "N"
   kMasterChildExit,          // master: process .../smtpd pid N killed by signal|exit status
@@ -128,8 +168,12 @@ struct PostfixEvent {
   uint32_t auth_total = 0;                            // kDisconnect
   AbortKind abort_kind = AbortKind::kLostConnection;  // kSessionAbort
   SmtpStage stage = SmtpStage::kOther;                // kSessionAbort
-  uint16_t reply_code = 0;                            // kReject: 3-digit SMTP code
-  bool relay_denied = false;                          // kReject: "<rcpt>: Relay access denied"
+  // kReject: 3-digit SMTP code; 0 for smtpd's code-less "bare <LF> received"
+  // reject (3.9 and later), which only postfix_smtpd_rejects_total counts.
+  uint16_t reply_code = 0;
+  bool relay_denied = false;                       // kReject: "<rcpt>: Relay access denied"
+  RejectStage reject_stage = RejectStage::kOther;  // kReject, kRejectWarning
+  RejectCategory reject_category = RejectCategory::kOther;   // kReject, kRejectWarning
   ClientLimit client_limit = ClientLimit::kConnectionCount;  // kClientLimitExceeded
   // anvil count, master process limit, master child pid, client limit count
   int64_t number = 0;

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "parsers/known_formats.h"
 #include "parsers/reason_rules.h"
+#include "parsers/reject_reply.h"
 #include "parsers/sasl_reason.h"
 
 namespace pse {
@@ -94,8 +95,10 @@ bool ParseRejectTail(absl::string_view s, PostfixEvent* ev) {
   if (!ConsumeNumber(&s, &code, 3) || code < 200 || code > 599) return false;
   ev->type = EventType::kReject;
   ev->reply_code = static_cast<uint16_t>(code);
+  ev->reject_stage = ParseRejectStage(cmd);
   if (!ConsumePrefix(&s, " ")) return true;
   ev->relay_denied = IsRelayDeniedReply(s);
+  ev->reject_category = ClassifyRejectReply(s);
   return true;
 }
 
@@ -122,13 +125,18 @@ bool IsRelayDeniedReply(absl::string_view s) {
 // Rejects that log_whatsup() writes with a bare text instead of a reply:
 // "CMD from CLIENT: bare <LF> received;..." (3.9 and later; the reply code is
 // smtpd_forbid_bare_newline_reject_code, which the line does not show).
-bool IsCodelessReject(absl::string_view s) {
-  ConsumeWord(&s);
+bool ParseCodelessReject(absl::string_view s, PostfixEvent* ev) {
+  absl::string_view cmd = ConsumeWord(&s);
   if (!ConsumePrefix(&s, " from ")) return false;
   size_t client = ParseClientPrefix(s);
   if (client == 0) return false;
   s.remove_prefix(client);
-  return absl::StartsWith(s, ": bare <LF> received;");
+  if (!absl::StartsWith(s, ": bare <LF> received;")) return false;
+  ev->type = EventType::kReject;
+  ev->reply_code = 0;
+  ev->reject_stage = ParseRejectStage(cmd);
+  ev->reject_category = RejectCategory::kOther;
+  return true;
 }
 
 // The address inside "name[address]" (ParseClientPrefix's match).
@@ -293,6 +301,12 @@ void ParseSmtpdWarning(absl::string_view s, const ReasonRules* rules, PostfixEve
     return;
   }
   if (ParseLimitWarning(s, ev)) return;
+  if (absl::StartsWith(s, "hostname ") && absl::StrContains(s, " does not resolve to address ")) {
+    // Forward-confirmed reverse DNS failed: ParseMailFlow counts it. Known
+    // without the (slower) format set.
+    ev->type = EventType::kIgnored;
+    return;
+  }
   size_t client = ParseClientPrefix(s);
   if (client == 0) return;
   absl::string_view rest = s.substr(client);
@@ -365,12 +379,26 @@ void ParseSmtpdLine(absl::string_view msg, const ReasonRules* rules, PostfixEven
       return;
     }
     if (ConsumePrefix(&q, "reject: ")) {
-      if (!ParseRejectTail(q, ev) && IsCodelessReject(q)) ev->type = EventType::kIgnored;
+      if (!ParseRejectTail(q, ev)) ParseCodelessReject(q, ev);
+      return;
+    }
+    if (ConsumePrefix(&q, "reject_warning: ")) {
+      // smtpd_check.c's warn_if_reject: logged, the client is not refused.
+      if (ParseRejectTail(q, ev)) {
+        ev->type = EventType::kRejectWarning;
+        ev->relay_denied = false;
+      } else {
+        ev->type = EventType::kIgnored;
+      }
       return;
     }
     if (ConsumePrefix(&q, "milter-reject: ")) {
       // Milter replies often carry no 3-digit code; only count those that do.
-      if (!ParseRejectTail(q, ev)) ev->type = EventType::kIgnored;
+      if (ParseRejectTail(q, ev)) {
+        ev->reject_category = RejectCategory::kMilter;
+      } else {
+        ev->type = EventType::kIgnored;
+      }
       return;
     }
     if (ParseAbort(q, ev)) return;

@@ -109,6 +109,43 @@ class PipelineHarness {
     return out;
   }
 
+  // Every non-zero sample of the families that are not smtpd's (NonZero())
+  // nor the exporter's own: mail flow (delivery, qmgr, cleanup, bounce, smtp
+  // client, TLS, postscreen). Histograms give "NAME_count{...}" and "NAME_sum{...}".
+  std::map<std::string, double> NonZeroMailFlow() {
+    std::map<std::string, double> out;
+    for (const auto& fam : registry_->Collect()) {
+      if (!absl::StartsWith(fam.name, "postfix_") ||
+          absl::StartsWith(fam.name, "postfix_exporter_") ||
+          absl::StartsWith(fam.name, "postfix_smtpd_") ||
+          absl::StartsWith(fam.name, "postfix_master_") ||
+          absl::StartsWith(fam.name, "postfix_anvil_")) {
+        continue;
+      }
+      const std::string name(absl::string_view(fam.name).substr(sizeof("postfix_") - 1));
+      for (const auto& m : fam.metric) {
+        std::vector<std::pair<std::string, std::string>> labels;
+        for (const auto& l : m.label) labels.emplace_back(l.name, l.value);
+        std::sort(labels.begin(), labels.end());
+        std::string tail;
+        for (size_t i = 0; i < labels.size(); ++i) {
+          absl::StrAppend(&tail, i ? "," : "{", labels[i].first, "=", labels[i].second);
+        }
+        if (!tail.empty()) tail += "}";
+        if (fam.type == prometheus::MetricType::Histogram) {
+          if (m.histogram.sample_count == 0) continue;
+          out[name + "_count" + tail] = static_cast<double>(m.histogram.sample_count);
+          out[name + "_sum" + tail] = m.histogram.sample_sum;
+          continue;
+        }
+        const double v =
+            fam.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+        if (v != 0) out[name + tail] = v;
+      }
+    }
+    return out;
+  }
+
   // The exposition text a scrape would get.
   std::string Exposition() { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
 

@@ -4,7 +4,6 @@ kumina's exporter and mtail's example can get right, and informative stats."""
 
 import collections
 
-from corpusgen import mailflow
 from corpusgen.model import START_YEAR
 
 
@@ -20,6 +19,9 @@ def expected_json(gen, args, written):
         for svc in ("smtp", "submission", "smtps"):
             series.append({"name": "postfix_smtpd_sessions", "labels": {"service": svc},
                            "value": 0})
+        # Every postscreen session ends (DISCONNECT or PASS).
+        series.append({"name": "postfix_postscreen_sessions", "labels": {"service": "smtp"},
+                       "value": 0})
         if m.anvil_max is not None:
             series.append({"name": "postfix_anvil_connection_count_max", "labels": {},
                            "value": m.anvil_max})
@@ -34,9 +36,26 @@ def expected_json(gen, args, written):
         "postfix_exporter_smtpd_lines_unrecognized_total",
         "postfix_exporter_log_lines_total", "postfix_exporter_log_lines_malformed_total",
     ]
+    # The mail-flow, reject and postscreen families (histograms by their
+    # _count series): every series the corpus makes is listed.
+    complete += [
+        "postfix_smtpd_rejects_total", "postfix_smtpd_reject_warnings_total",
+        "postfix_delivery_status_total", "postfix_delivery_delay_seconds_count",
+        "postfix_smtp_delivery_delay_seconds_count", "postfix_lmtp_delivery_delay_seconds_count",
+        "postfix_pipe_delivery_delay_seconds_count",
+        "postfix_qmgr_messages_inserted_receipients_count",
+        "postfix_qmgr_messages_inserted_size_bytes_count", "postfix_qmgr_messages_removed_total",
+        "postfix_qmgr_messages_expired_total", "postfix_cleanup_messages_processed_total",
+        "postfix_cleanup_messages_rejected_total", "postfix_cleanup_messages_not_accepted_total",
+        "postfix_cleanup_milter_actions_total", "postfix_bounce_notifications_total",
+        "postfix_postscreen_actions_total", "postfix_tls_connections_total",
+        "postfix_smtp_tls_connections_total", "postfix_smtpd_tls_connections_total",
+        "postfix_smtp_deferred_messages_total", "postfix_smtp_connect_errors_total",
+        "postfix_smtp_connection_timed_out_total",
+        "postfix_smtpd_forward_confirmed_reverse_dns_errors_total",
+    ]
     if args.profile == "mix":
-        complete.append("postfix_smtpd_sessions")
-        complete.extend(mailflow.COMPLETE)
+        complete += ["postfix_smtpd_sessions", "postfix_postscreen_sessions"]
     # Most sessions open at once per service (informative; not checked).
     ev = collections.defaultdict(list)
     for svc, t0, t1 in m.spans:

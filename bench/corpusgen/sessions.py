@@ -47,6 +47,8 @@ class SessionsMixin:
         if r.random() < 0.3:
             self.push(t + 0.001, s["tag"], "warning: hostname %s.example.biz does not resolve to "
                       "address %s: Name or service not known" % (self.ipname(ip), ip))
+            self.m.inc("postfix_smtpd_forward_confirmed_reverse_dns_errors_total",
+                       service="smtp")
         n = r.randrange(1, 4)
         tt = t + 0.5
         sender = "%s@%s" % (r.choice(DICTIONARY), "example.biz")

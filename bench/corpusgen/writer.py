@@ -9,7 +9,6 @@ import collections
 import heapq
 import random
 
-from corpusgen.mailflow import MailFlowTruth
 from corpusgen.model import (HOST, MX_IP, START_EPOCH, METHODS, SMTPD_PATH, TLS_IN, TLS_IN12,
                              LOCAL_DOMAINS, Model, Clock)
 
@@ -19,11 +18,11 @@ class Writer:
         self.a = args
         self.r = random.Random(args.seed)
         self.m = Model()
-        self.mail_flow = MailFlowTruth(self.m)
         self.clock = Clock()
         self.heap = []
         self.seq = 0
         self.last_t = 0.0
+        self.last_attempt = {}  # delivery process tag -> (queue id, relay, delays)
         self.next_pid = 2000
         # Long-lived daemons.
         self.pid_master = 812
@@ -164,6 +163,7 @@ class Writer:
                    sasl_method=label)
 
     def reject(self, s, t, cmd, code, text, tail, category, relay=False):
+        """`category`: the README's postfix_smtpd_rejects_total category of `text`."""
         self.push(t, s["tag"], "NOQUEUE: reject: %s from %s: %d %s; %s" %
                   (cmd, s["client"], code, text, tail))
         self.m.inc("postfix_smtpd_messages_rejected_total", service=s["service"], code=str(code))
@@ -214,17 +214,19 @@ class Writer:
         proto = TLS_IN if self.r.random() < 0.8 else TLS_IN12
         self.push(t, s["tag"], "%s TLS connection established from %s: %s" % (trust, s["client"],
                                                                               proto))
-        self.mail_flow.tls(s["service"], "inbound", trust, proto)
+        self.flow_tls("inbound", trust, proto.split(" ", 1)[0],
+                      cipher=proto.split(" with cipher ", 1)[1].split(" ", 1)[0],
+                      service=s["service"])
 
     def postscreen_pass(self, t, ip, port):
         ps = "postfix/postscreen[%d]" % self.pid_postscreen
         self.push(t, ps, "CONNECT from [%s]:%d to [%s]:25" % (ip, port, MX_IP))
         if self.r.random() < 0.3:
             self.push(t + 0.001, ps, "PASS NEW [%s]:%d" % (ip, port))
-            self.mail_flow.postscreen("pass_new")
+            self.m.inc("postfix_postscreen_actions_total", service="smtp", action="pass_new")
         else:
             self.push(t + 0.001, ps, "PASS OLD [%s]:%d" % (ip, port))
-            self.mail_flow.postscreen("pass_old")
+            self.m.inc("postfix_postscreen_actions_total", service="smtp", action="pass_old")
 
 
     # ---- segments and the main loop ----------------------------------------
@@ -244,6 +246,8 @@ class Writer:
         clock = self.clock
         while heap and heap[0][0] < t_limit:
             t, _, tag, msg = heapq.heappop(heap)
+            if "delays=" in msg:
+                self.delivery_attempt(tag, msg)
             stamp = clock.bsd(t) if bsd else clock.rfc(t)
             lines.append("%s %s %s: %s\n" % (stamp, HOST, tag, msg))
         if lines:

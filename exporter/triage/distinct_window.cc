@@ -1,5 +1,9 @@
 #include "exporter/triage/distinct_window.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -149,6 +153,25 @@ bool DistinctWindow::Advance(int64_t now_us) {
   return expired;
 }
 
+namespace {
+
+// out[i] = max(out[i], in[i]) for n bytes. Rebuild runs it over every
+// register of every live slice each time a slice expires (31 x 16 KiB at
+// the defaults), so it takes 16 registers per instruction where it can.
+void MaxInto(uint8_t* out, const uint8_t* in, size_t n) {
+  size_t i = 0;
+#ifdef __SSE2__
+  for (; i + 16 <= n; i += 16) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(out + i));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_max_epu8(a, b));
+  }
+#endif
+  for (; i < n; ++i) out[i] = std::max(out[i], in[i]);
+}
+
+}  // namespace
+
 void DistinctWindow::Rebuild() {
   std::fill(hist_.begin(), hist_.end(), 0);
   bool any = false;
@@ -161,7 +184,7 @@ void DistinctWindow::Rebuild() {
   max_.assign(registers_, 0);
   for (const Slice& s : slices_) {
     if (s.epoch < 0) continue;
-    for (size_t i = 0; i < registers_; ++i) max_[i] = std::max(max_[i], s.registers[i]);
+    MaxInto(max_.data(), s.registers.data(), registers_);
   }
   for (uint8_t v : max_) ++hist_[v];
 }

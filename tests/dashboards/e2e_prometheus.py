@@ -74,14 +74,11 @@ SHOWQ = {"postfix_showq_message_age_seconds", "postfix_showq_message_size_bytes"
 # (the dashboard's accounts-at-risk table is empty) and /metrics lacks them.
 OPT_IN = {"postfix_smtpd_sasl_failures_by_username_total", "postfix_smtpd_sasl_messages_by_username_total",
           "postfix_smtpd_sasl_username_clients"}
-# PENDING: families the dashboards read that this branch's exporter does not
-# export yet (issue 14, added on another branch). Drop an entry when the
-# exporter serves it: the scenario's rejects then give it data.
-PENDING = {"postfix_smtpd_rejects_total"}
 # Queries reading only these may return no data.
-MAY_BE_EMPTY = SOURCE_SPECIFIC | SHOWQ | OPT_IN | PENDING
-# Families created on their first line of mail flow (the scenario writes
-# smtpd lines only) or only with --postfix.showq_path (the queue).
+MAY_BE_EMPTY = SOURCE_SPECIFIC | SHOWQ | OPT_IN
+# Families created on their first line of mail flow or postscreen (the
+# scenario writes smtpd lines only, and no reject_warning:) or only with
+# --postfix.showq_path (the queue).
 ON_FIRST_USE = {
     "postfix_bounce_notifications_total", "postfix_cleanup_messages_not_accepted_total",
     "postfix_cleanup_messages_processed_total", "postfix_cleanup_messages_rejected_total",
@@ -95,7 +92,9 @@ ON_FIRST_USE = {
     "postfix_smtp_tls_connections_total", "postfix_smtpd_forward_confirmed_reverse_dns_errors_total",
     "postfix_smtpd_tls_connections_total", "postfix_tls_connections_total",
     "postfix_showq_message_age_seconds", "postfix_showq_message_size_bytes", "postfix_up",
-} | OPT_IN | PENDING
+    "postfix_postscreen_sessions", "postfix_postscreen_sessions_max",
+    "postfix_smtpd_reject_warnings_total",
+} | OPT_IN
 # What the scenario must set off, and on which target ("exporter" or "dead").
 EXPECTED = {
     "PostfixSASLBruteForce": "exporter",
