@@ -51,9 +51,19 @@ class NoiseMixin:
         self.push(t + 0.02, "postfix/qmgr[%d]" % self.pid_qmgr,
                   "%s: from=<%s>, size=%d, nrcpt=%d (queue active)" % (qid, sender, size, nrcpt))
         tt = t + 0.03
+        last_pid = None
         for _ in range(nrcpt):
             mxh, mxip, dom = r.choice(REMOTE_MX)
-            smtp = "postfix/smtp[%d]" % r.choice(self.pool["smtp"])
+            pid = r.choice(self.pool["smtp"])
+            if pid == last_pid:
+                # Each recipient here is its own delivery attempt, so another
+                # smtp process: one process's consecutive lines with equal
+                # queue id, relay and delays are one attempt (Postfix logs a
+                # line per recipient of an attempt).
+                pool = self.pool["smtp"]
+                pid = pool[(pool.index(pid) + 1) % len(pool)]
+            last_pid = pid
+            smtp = "postfix/smtp[%d]" % pid
             d = r.uniform(0.2, 2.5)
             if r.random() < 0.9:
                 self.push(tt + d / 3, smtp,
@@ -137,7 +147,10 @@ class NoiseMixin:
                       "hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0" %
                       (user, mpid, sess, r.randrange(50, 900), r.randrange(400, 90000)))
         else:
-            ip = r.choice(self.attackers)
+            # IMAP guessing from its own range (198.18.0.0/15, for benchmarks),
+            # so that no Dovecot verdict here can be read as the reason of an
+            # SMTP AUTH failure from the same address (ReasonRefiner).
+            ip = "198.18.%s" % r.choice(self.attackers).split(".", 2)[2]
             self.push(t, "dovecot", "auth: passwd-file(%s,%s,<%s>): unknown user" %
                       (r.choice(DICTIONARY), ip, sess))
             self.push(t + 2, "dovecot", "imap-login: Disconnected: Connection closed (auth failed, "
