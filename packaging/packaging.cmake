@@ -10,7 +10,7 @@
 #   /etc/default/postfix-sasl-exporter                        (conffile; always under /etc)
 #   /usr/share/postfix-sasl-exporter/dashboards/*.json        Grafana dashboards
 #   /usr/share/postfix-sasl-exporter/rules/*.yml              Prometheus alert/recording rules
-#   /usr/share/doc/postfix-sasl-exporter/                     README.md, runbook.md, packaging.md
+#   /usr/share/doc/postfix-sasl-exporter/                     README.md, runbook.md, runbook/, packaging.md
 include(GNUInstallDirs)
 
 set(PSE_PACKAGE_NAME postfix-sasl-exporter)
@@ -77,6 +77,9 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/dashboards/ DESTINATION ${PSE_DATA_DIR}/
 
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${PSE_DOC_DIR})
 install(FILES ${PROJECT_SOURCE_DIR}/docs/runbook.md DESTINATION ${PSE_DOC_DIR} OPTIONAL)
+# The runbook's pages, linked from runbook.md as runbook/<page>.md.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/runbook DESTINATION ${PSE_DOC_DIR}
+        FILES_MATCHING PATTERN "*.md")
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/README.md DESTINATION ${PSE_DOC_DIR} RENAME packaging.md)
 
 # --- Debian package -----------------------------------------------------------

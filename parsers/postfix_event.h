@@ -36,7 +36,7 @@ inline constexpr int kSaslMethodCount = static_cast<int>(SaslMethod::kCount);
 absl::string_view SaslMethodLabel(SaslMethod m);
 SaslMethod ParseSaslMethod(absl::string_view name);
 
-// Failure reason label values (see the README for the raw-text mapping).
+// Failure reason label values (see docs/metrics.md for the raw-text mapping).
 enum class FailureReason : uint8_t {
   kBadCredentials,
   kUnknownAccount,

@@ -112,7 +112,7 @@ bool ParseRejectTail(absl::string_view s, PostfixEvent* ev) {
 // 5.5.x, 4.1.x ...), the text must follow the first ">: " after the opening
 // '<', and Postfix's own "; from=<" / "; to=<" trailer (or the line's end)
 // must follow it. What remains possible is an access map that rejects a
-// client-chosen address with 5.7.1 -- see the README.
+// client-chosen address with 5.7.1 -- see docs/metrics.md.
 bool IsRelayDeniedReply(absl::string_view s) {
   if (!ConsumePrefix(&s, "5.7.1 <") && !ConsumePrefix(&s, "4.7.1 <")) return false;
   size_t end = s.find(">: ");

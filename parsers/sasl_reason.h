@@ -3,7 +3,7 @@
 // Two inputs are classified: the REASON of smtpd's "SASL M authentication
 // failed: REASON" line, and the text of a backend companion line (Cyrus
 // "SASL authentication failure: TEXT" / "problem: TEXT", or a backend connect
-// warning). The table is in the README. A reason that is nothing but an errno
+// warning). The table is in docs/metrics.md. A reason that is nothing but an errno
 // text (strerror) is a backend failure. Operators' own rules come first
 // (reason_rules.h). Pure functions; thread-safe.
 #ifndef PSE_PARSERS_SASL_REASON_H_

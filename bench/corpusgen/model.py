@@ -14,7 +14,7 @@ START_YEAR = 2025
 START_EPOCH = 1767204000
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-# The exporter's label vocabulary (README: `method`, `reason`).
+# The exporter's label vocabulary (docs/metrics.md: `method`, `reason`).
 METHODS = {"PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "NTLM",
            "GSSAPI", "XOAUTH2", "OAUTHBEARER", "EXTERNAL", "ANONYMOUS"}
 

@@ -9,7 +9,7 @@ from phases.corpora import corpus, warm
 from phases.proc import exporter_env, run_measured
 from phases.scrape import value
 
-DEFAULT_MAX_TRACKED = 16384  # --sessions.max_tracked default (README)
+DEFAULT_MAX_TRACKED = 16384  # --sessions.max_tracked default (docs/configuration.md)
 
 
 def memory_case(exe, results, work, title, profile, lines, extra_check):

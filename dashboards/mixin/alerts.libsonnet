@@ -1,7 +1,7 @@
 // prometheusAlerts: one group, the SASL, session and exporter alerts here,
 // then those of alerts_mailflow.libsonnet (delivery and queue) and
 // alerts_triage.libsonnet (who is attacking). Each alert has severity,
-// summary, description and a runbook_url to its section of docs/runbook.md;
+// summary, description and a runbook_url to its section of docs/runbook/<page>.md;
 // promtool tests in dashboards/tests/ pin every threshold edge.
 {
   local c = $._config,

@@ -32,8 +32,35 @@
     // backend: they say nothing about the backend or its worker pool.
     reasonsRefusedBeforeBackend: ['auth_unavailable', 'rate_limited'],
 
-    // %s is the alert name in lower case (the runbook's section anchor).
-    runbookURLPattern: 'https://github.com/postfix-sasl-exporter/postfix-sasl-exporter/blob/main/docs/runbook.md#%s',
+    // Each alert's runbook_url. %(page)s is the alert's runbookPages entry
+    // (its page docs/runbook/<page>.md), %(anchor)s the alert name in lower
+    // case (its section's anchor). A pattern with a single %s instead (and no
+    // %(...)s) gets only the anchor: a runbook served as one page.
+    runbookURLPattern: 'https://github.com/postfix-sasl-exporter/postfix-sasl-exporter/blob/main/docs/runbook/%(page)s.md#%(anchor)s',
+    // The runbook page (area) of each alert; every alert must have one.
+    runbookPages: {
+      PostfixSASLBruteForce: 'sasl',
+      PostfixSASLBackendUnavailable: 'sasl',
+      PostfixSASLLoginsAllFailing: 'sasl',
+      PostfixSASLFailuresDuringConcurrencyPeak: 'sasl',
+      PostfixSASLAuthUnavailable: 'sasl',
+      PostfixSMTPRelayCredentialsRejected: 'sasl',
+      PostfixRelayDenialsSpike: 'smtpd',
+      PostfixSMTPDSessionsNearProcessLimit: 'smtpd',
+      PostfixMasterProcessLimitReached: 'smtpd',
+      PostfixSMTPDConnectionCountLimitExceeded: 'smtpd',
+      PostfixExporterDown: 'exporter',
+      PostfixExporterSourceDown: 'exporter',
+      PostfixLogStale: 'exporter',
+      PostfixSMTPDUnrecognizedLines: 'exporter',
+      PostfixQueueGrowing: 'mailflow',
+      PostfixDeferredRatioHigh: 'mailflow',
+      PostfixBounceSpike: 'mailflow',
+      PostfixDeliveryDelayHigh: 'mailflow',
+      PostfixSASLBruteForceSingleSource: 'triage',
+      PostfixSASLBruteForceDistributed: 'triage',
+      PostfixSASLAccountManyNetworks: 'triage',
+    },
 
     // Thresholds. Each becomes a recording rule (one series per scraped
     // exporter) that the alerts join and the dashboards draw.

@@ -14,7 +14,7 @@ local header = |||
   # scraped exporter for every threshold (alerts join them on job and
   # instance, dashboards draw them); postfix-sasl-exporter-recording the
   # shared rates; postfix-sasl-exporter-alerts the alerts, each with a
-  # runbook_url to its section of docs/runbook.md.
+  # runbook_url to its section of docs/runbook/<page>.md.
 |||;
 
 {

@@ -1,6 +1,7 @@
 # Journal source: Postfix's entries from the systemd journal (sd-journal).
 # Included by exporter/sources/CMakeLists.txt.
-add_library(pse_journal_source ${CMAKE_CURRENT_LIST_DIR}/journal_source.cc)
+add_library(pse_journal_source ${CMAKE_CURRENT_LIST_DIR}/journal_source.cc
+  ${CMAKE_CURRENT_LIST_DIR}/journal_entry.cc)
 target_include_directories(pse_journal_source PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(pse_journal_source
   PUBLIC pse_parsers absl::status absl::statusor absl::strings absl::time
@@ -20,6 +21,8 @@ if(PSE_BUILD_TESTS)
   endif()
   pse_cc_test(NAME journal_source_test
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/journal_source_test.cc
+            ${CMAKE_CURRENT_LIST_DIR}/journal_source_position_test.cc
+            ${CMAKE_CURRENT_LIST_DIR}/journal_source_rotation_test.cc
     LIBS pse_journal_source absl::strings absl::time
     LABELS integration
     DEFINITIONS PSE_JOURNAL_REMOTE="${PSE_SYSTEMD_JOURNAL_REMOTE}"

@@ -4,19 +4,18 @@
 #include <systemd/sd-journal.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "exporter/sources/journal_entry.h"
 #include "exporter/util/fs_util.h"
 #include "parsers/log_record.h"
 
@@ -49,31 +48,6 @@ bool IsDirectory(const std::string& path, struct stat* st) {
 
 // Cursors are about 150 bytes; a file much larger than that is not ours.
 constexpr size_t kMaxCursorFileBytes = 64 * 1024;
-
-// Returns the value of FIELD in the current entry. sd_journal_get_data() hands
-// out "FIELD=value"; the view is valid until the next get_data call.
-// 0: found, -ENOENT: absent, other negative: journal error.
-int GetField(sd_journal* j, absl::string_view field, absl::string_view* value) {
-  const void* data = nullptr;
-  size_t length = 0;
-  int r = sd_journal_get_data(j, field.data(), &data, &length);
-  if (r < 0) return r;
-  if (length < field.size() + 1) return -EBADMSG;
-  *value = absl::string_view(static_cast<const char*>(data) + field.size() + 1,
-                             length - field.size() - 1);
-  return 0;
-}
-
-// Whether the current entry has the boot ID and monotonic time (hex) that
-// `cursor` ("s=..;i=..;b=..;m=..;t=..;x=..") names.
-bool SameBootAndMonotonic(sd_journal* j, absl::string_view cursor) {
-  uint64_t mono = 0;
-  sd_id128_t boot;
-  if (sd_journal_get_monotonic_usec(j, &mono, &boot) < 0) return false;
-  char boot_text[SD_ID128_STRING_MAX];
-  return absl::StrContains(cursor, absl::StrCat(";b=", sd_id128_to_string(boot, boot_text),
-                                                ";m=", absl::Hex(mono), ";"));
-}
 
 }  // namespace
 
@@ -359,50 +333,11 @@ void JournalSource::NoteProcessResult(int r) {
 }
 
 bool JournalSource::DeliverCurrent(RecordSink* sink) {
-  uint64_t realtime = 0;
-  int64_t timestamp_us = 0;
-  if (sd_journal_get_realtime_usec(journal_, &realtime) >= 0) {
-    timestamp_us = static_cast<int64_t>(realtime);
-    if (timestamp_us > stats_.newest_entry_us) stats_.newest_entry_us = timestamp_us;
-  } else {
-    ++stats_.errors;
-  }
-
-  absl::string_view value;
-  int r = GetField(journal_, "SYSLOG_IDENTIFIER", &value);
-  if (r < 0) {
-    if (r != -ENOENT) ++stats_.errors;
+  LogRecord record;
+  if (!JournalEntryToRecord(journal_, &ident_, &record, &stats_.newest_entry_us, &stats_.errors)) {
     return false;
   }
-  absl::string_view syslog_name, daemon;
-  const bool postfix = SplitPostfixIdentifier(value, &syslog_name, &daemon);
-  if (!postfix && !IsDovecotIdentifier(value)) return false;
-  // The next get_data call may reuse the buffer `value` points into.
-  ident_.assign(value.data(), value.size());
-  LogRecord record;
-  if (postfix) {
-    SplitPostfixIdentifier(ident_, &record.syslog_name, &record.daemon);
-  } else {
-    record.syslog_name = ident_;  // Dovecot: no daemon
-  }
-  record.timestamp_us = timestamp_us;
-
-  int64_t pid = -1;
-  if ((GetField(journal_, "SYSLOG_PID", &value) == 0 && absl::SimpleAtoi(value, &pid)) ||
-      (GetField(journal_, "_PID", &value) == 0 && absl::SimpleAtoi(value, &pid))) {
-    record.pid = pid;
-  } else {
-    record.pid = -1;
-  }
-
-  // Fetched last, so the view stays valid through OnRecord().
-  r = GetField(journal_, "MESSAGE", &value);
-  if (r == 0) {
-    record.message = value;
-  } else if (r != -ENOENT) {
-    ++stats_.errors;
-  }
-  sink->OnRecord(record);
+  sink->OnRecord(record);  // the record's views are valid until the next journal call
   return true;
 }
 

@@ -10,7 +10,7 @@
 // skipped silently (they are not malformed Postfix lines). Records are built
 // from the entry's fields, never from a re-printed syslog line.
 //
-// Rules, each with a test named after it in journal_source_test.cc:
+// Rules, each with a test named after it in journal_source*_test.cc:
 //  - StartsAtEnd: by default only entries added after start are read.
 //    NothingSelectedAtStartThenPostfixLogs, MissingDirectoryAtStartThenCreated:
 //    if no selected entry exists yet, or the journal directory did not exist
@@ -91,7 +91,8 @@
 #include "exporter/log_level.h"
 #include "exporter/source.h"
 
-// Opaque libsystemd handle; only journal_source.cc includes sd-journal.h.
+// Opaque libsystemd handle; only journal_source.cc and journal_entry.cc
+// include sd-journal.h.
 typedef struct sd_journal sd_journal;
 
 namespace pse {

@@ -35,9 +35,10 @@ Rule files (dashboards/*.yml with `groups:`, read with PyYAML):
   - every alert: CamelCase Postfix* name, labels.severity critical|warning|
     info, annotations summary, description (with {{ $labels.instance }} and
     {{ $value | humanize }}) and an http(s) runbook_url whose #anchor is a
-    section of docs/runbook.md with the subsections Meaning, Impact,
-    Diagnosis and Mitigation (and, unless --runbook-base is empty, starts
-    with that base);
+    section, with the subsections Meaning, Impact, Diagnosis and Mitigation,
+    of the page its path names (docs/runbook/<page>.md, or docs/runbook.md),
+    or of any runbook page when the path names none (a runbook served
+    elsewhere); unless --runbook-base is empty it starts with that base;
   - dashboards/tests/*.test.yml (promtool) fix group_eval_order and expect
     every alert both firing and silent somewhere.
 
@@ -61,7 +62,9 @@ except ImportError:  # pragma: no cover - depends on the host
     sys.exit(1)
 
 RUNBOOK_BASE = ("https://github.com/postfix-sasl-exporter/postfix-sasl-exporter"
-                "/blob/main/docs/runbook.md#")
+                "/blob/main/docs/runbook/")
+# The runbook page a runbook_url's path names, relative to the repository.
+RUNBOOK_PAGE_RE = re.compile(r"/(docs/runbook(?:/[\w-]+)?\.md)$")
 RUNBOOK_SUBSECTIONS = ("Meaning", "Impact", "Diagnosis", "Mitigation")
 SEVERITIES = {"critical", "warning", "info"}
 # Series Prometheus itself attaches to every target; allowed in rule files
@@ -426,17 +429,27 @@ def safe_names(expr):
 # Rules, runbook and promtool tests.
 
 
-def check_runbook_url(where, url, base, sections, errors):
-    m = re.match(r"^https?://[^\s#]+#([\w-]+)$", url)
+def check_runbook_url(where, url, base, pages, errors):
+    """`pages`: {page path relative to the root: runbook_sections() of it}."""
+    m = re.match(r"^(https?://[^\s#]+)#([\w-]+)$", url)
     if not m:
         errors.append(f"{where}: runbook_url must be an http(s) URL with a #section, got {url!r}")
         return
     if base and not url.startswith(base):
         errors.append(f"{where}: runbook_url must start with {base}")
         return
-    anchor = m.group(1)
+    anchor = m.group(2)
+    page = RUNBOOK_PAGE_RE.search(m.group(1))
+    if page:
+        page = page.group(1)
+        sections = pages.get(page, {})
+    else:  # served elsewhere, e.g. as one page: any runbook page may hold it
+        page = "docs/runbook*.md"
+        sections = {}
+        for s in pages.values():
+            sections.update(s)
     if anchor not in sections:
-        errors.append(f"{where}: runbook_url anchor #{anchor} is no heading of docs/runbook.md")
+        errors.append(f"{where}: runbook_url anchor #{anchor} is no heading of {page}")
         return
     missing = [s for s in RUNBOOK_SUBSECTIONS if s not in sections[anchor]]
     if missing:
@@ -447,10 +460,11 @@ def check_runbook_url(where, url, base, sections, errors):
 def check_rules(root, rules, exported, runbook_base, errors):
     recorded = {r["record"] for (_, _, r) in rules if isinstance(r.get("record"), str)}
     alerts = {}
-    sections = {}
+    pages = {}
     runbook = os.path.join(root, "docs", "runbook.md")
     if os.path.exists(runbook):
-        sections = runbook_sections(runbook)
+        for path in [runbook] + sorted(glob.glob(os.path.join(root, "docs", "runbook", "*.md"))):
+            pages[os.path.relpath(path, root).replace(os.sep, "/")] = runbook_sections(path)
     else:
         errors.append(f"{runbook}: missing")
     allowed = exported | recorded | PROMETHEUS_SYNTHETIC
@@ -486,7 +500,7 @@ def check_rules(root, rules, exported, runbook_base, errors):
         if not re.search(r"\{\{[^}]*\$value\s*\|\s*humanize[^}]*\}\}", desc):
             errors.append(f"{where}: description must show {{{{ $value | humanize }}}}")
         if ann.get("runbook_url"):
-            check_runbook_url(where, ann["runbook_url"], runbook_base, sections, errors)
+            check_runbook_url(where, ann["runbook_url"], runbook_base, pages, errors)
     return recorded, alerts
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Negative self-test of check_dashboards.py: it must reject broken files.
 
-Copies dashboards/, docs/runbook.md and tests/dashboards/exported_metrics.txt
+Copies dashboards/, docs/runbook.md, docs/runbook/ and tests/dashboards/exported_metrics.txt
 into a temporary tree, checks that the unmodified copy passes, then applies
 one violation at a time and checks that check_dashboards.py (or, for a
 shipped file edited by hand, dashboards/mixin/generate.sh --check) fails
@@ -24,7 +24,7 @@ DASH = os.path.join("dashboards", "postfix-sasl-exporter-overview.json")
 FLEET = os.path.join("dashboards", "postfix-sasl-exporter-fleet.json")
 RULES = os.path.join("dashboards", "postfix-sasl-exporter-rules.yml")
 METRICS = os.path.join("tests", "dashboards", "exported_metrics.txt")
-RUNBOOK = os.path.join("docs", "runbook.md")
+RUNBOOK = os.path.join("docs", "runbook", "sasl.md")
 GENERATE = os.path.join("dashboards", "mixin", "generate.sh")
 
 
@@ -152,8 +152,11 @@ CASES = [
      edit_text(RULES, "{{ $value | humanize }} relay denials", "many relay denials"),
      "description must show {{ $value | humanize }}"),
     ("runbook_url to a missing runbook section",
-     edit_text(RULES, "runbook.md#postfixlogstale", "runbook.md#postfix-log-stale"),
-     "anchor #postfix-log-stale is no heading"),
+     edit_text(RULES, "runbook/exporter.md#postfixlogstale", "runbook/exporter.md#postfix-log-stale"),
+     "anchor #postfix-log-stale is no heading of docs/runbook/exporter.md"),
+    ("runbook_url to the section on another page",
+     edit_text(RULES, "runbook/exporter.md#postfixlogstale", "runbook/sasl.md#postfixlogstale"),
+     "anchor #postfixlogstale is no heading of docs/runbook/sasl.md"),
     ("alert without promtool tests",
      remove_test_file("relay_and_limits.test.yml"),
      "PostfixRelayDenialsSpike: no promtool test expects it to fire"),
@@ -205,6 +208,7 @@ def make_tree(root, tmp):
     shutil.copytree(os.path.join(root, "dashboards"), os.path.join(tree, "dashboards"))
     os.makedirs(os.path.join(tree, "docs"))
     shutil.copy(os.path.join(root, "docs", "runbook.md"), os.path.join(tree, "docs"))
+    shutil.copytree(os.path.join(root, "docs", "runbook"), os.path.join(tree, "docs", "runbook"))
     os.makedirs(os.path.join(tree, "tests", "dashboards"))
     shutil.copy(os.path.join(root, METRICS), os.path.join(tree, METRICS))
     return tree

@@ -16,7 +16,7 @@ trap 'rm -rf "$tree"' EXIT
 mkdir -p "$tree/dashboards/tests" "$tree/docs"
 "$root/dashboards/mixin/generate.sh" -c "$root/dashboards/mixin/tests/custom_config.libsonnet" -o "$tree/dashboards"
 cp "$root/dashboards/mixin/tests/custom_config.test.yml" "$tree/dashboards/tests/"
-cp "$root/docs/runbook.md" "$tree/docs/"
+cp -r "$root/docs/runbook.md" "$root/docs/runbook" "$tree/docs/"
 
 # The custom selector must have reached every rule; the default must not.
 if grep -q 'job=~".\*postfix.\*"' "$tree/dashboards/postfix-sasl-exporter-rules.yml"; then

@@ -117,6 +117,8 @@ def test(build_dir, source_dir, exporter):
                  for p in glob.glob(os.path.join(source_dir, "dashboards/*.json"))}
         want |= {"/usr/share/%s/rules/%s" % (PKG, os.path.basename(p))
                  for p in glob.glob(os.path.join(source_dir, "dashboards/*.yml"))}
+        want |= {"/usr/share/doc/%s/runbook/%s" % (PKG, os.path.basename(p))
+                 for p in glob.glob(os.path.join(source_dir, "docs/runbook/*.md"))}
         check(want <= files, "not in the package: %s" % sorted(want - files))
 
         # Install into a scratch root.

@@ -30,8 +30,21 @@ function(c) {
     )
   ||| % { m: q.m(metric, matchers), w: window },
 
+  // runbook_url of alert `name`: c.runbookURLPattern with its page
+  // (c.runbookPages) and anchor (lower-case name), or, for a one-page
+  // pattern with a single %s, the anchor only.
+  runbookURLFor(name):: (
+    local anchor = std.asciiLower(name);
+    if std.length(std.findSubstr('%(', c.runbookURLPattern)) == 0 then
+      c.runbookURLPattern % anchor
+    else (
+      assert std.objectHas(c.runbookPages, name) : 'alert %s has no runbookPages entry' % name;
+      c.runbookURLPattern % { page: c.runbookPages[name], anchor: anchor }
+    )
+  ),
+
   // An alert with severity, summary, description and a runbook_url to its
-  // section of docs/runbook.md (c.runbookURLPattern, anchor = lower-case name).
+  // section of docs/runbook/<page>.md (runbookURLFor above).
   alert(name, severity, forDuration, expr, summary, description):: {
     alert: name,
     expr: expr,
@@ -39,7 +52,7 @@ function(c) {
     annotations: {
       summary: summary,
       description: description,
-      runbook_url: c.runbookURLPattern % std.asciiLower(name),
+      runbook_url: q.runbookURLFor(name),
     },
   } + (if forDuration == null then {} else { 'for': forDuration }),
 
