@@ -508,30 +508,47 @@ void ParseSmtpClient(absl::string_view s, PostfixEvent* ev) {
 
 }  // namespace
 
+namespace {
+
+// Character classes of "name[address]:port", one table lookup a byte.
+constexpr uint8_t kStopsName = 1;  // ends a host name: '[' or invalid
+constexpr uint8_t kInAddress = 2;  // may appear inside the brackets
+struct ClientCharClasses {
+  uint8_t c[256] = {};
+  constexpr ClientCharClasses() {
+    // Host names: anything but ' ', ']', ':' and NUL stops nowhere; '['
+    // ends the name.
+    c[static_cast<uint8_t>(' ')] |= kStopsName;
+    c[static_cast<uint8_t>(']')] |= kStopsName;
+    c[static_cast<uint8_t>(':')] |= kStopsName;
+    c[0] |= kStopsName;
+    c[static_cast<uint8_t>('[')] |= kStopsName;
+    // Addresses: letters, digits, '.', ':', '%' (IPv6 scope), '-', '_'.
+    for (int ch = '0'; ch <= '9'; ++ch) c[ch] |= kInAddress;
+    for (int ch = 'a'; ch <= 'z'; ++ch) c[ch] |= kInAddress;
+    for (int ch = 'A'; ch <= 'Z'; ++ch) c[ch] |= kInAddress;
+    for (char ch : {'.', ':', '%', '-', '_'}) c[static_cast<uint8_t>(ch)] |= kInAddress;
+  }
+};
+constexpr ClientCharClasses kClientChars;
+
+}  // namespace
+
 size_t ParseClientPrefix(absl::string_view s) {
+  const uint8_t* cls = kClientChars.c;
+  const size_t n = s.size();
   // name: host name characters, never '[' or a space; Postfix validates it.
   size_t i = 0;
-  while (i < s.size() && s[i] != '[') {
-    char c = s[i];
-    if (c == ' ' || c == ']' || c == ':' || c == '\0') return 0;
-    ++i;
-  }
-  if (i == 0 || i >= s.size()) return 0;
+  while (i < n && (cls[static_cast<uint8_t>(s[i])] & kStopsName) == 0) ++i;
+  if (i == 0 || i >= n || s[i] != '[') return 0;
   ++i;  // '['
-  size_t addr_start = i;
-  while (i < s.size() && s[i] != ']') {
-    char c = s[i];
-    if (!absl::ascii_isxdigit(c) && c != '.' && c != ':' && c != '%' && !absl::ascii_isalnum(c) &&
-        c != '-' && c != '_') {
-      return 0;
-    }
-    ++i;
-  }
-  if (i == addr_start || i >= s.size()) return 0;
+  const size_t addr_start = i;
+  while (i < n && (cls[static_cast<uint8_t>(s[i])] & kInAddress) != 0) ++i;
+  if (i == addr_start || i >= n || s[i] != ']') return 0;
   ++i;  // ']'
-  if (i < s.size() && s[i] == ':' && i + 1 < s.size() && absl::ascii_isdigit(s[i + 1])) {
+  if (i < n && s[i] == ':' && i + 1 < n && absl::ascii_isdigit(s[i + 1])) {
     ++i;
-    while (i < s.size() && absl::ascii_isdigit(s[i])) ++i;
+    while (i < n && absl::ascii_isdigit(s[i])) ++i;
   }
   return i;
 }

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "parsers/char_search.h"
 
 namespace pse {
 namespace {
@@ -266,7 +267,7 @@ SyslogLineParser::Result SyslogLineParser::ParseHostTagMessage(absl::string_view
   rest.remove_prefix(1);
   // Host name: one token. A program writing to /dev/log sends no host; its
   // first token is then the tag, which ends in ':' (host names never do).
-  size_t sp = rest.find(' ');
+  size_t sp = FindChar(rest, ' ');
   if (sp == 0) return Result::kMalformed;
   absl::string_view first = rest.substr(0, sp);
   bool has_host = first.empty() || first.back() != ':' || first.size() == 1;
@@ -275,7 +276,7 @@ SyslogLineParser::Result SyslogLineParser::ParseHostTagMessage(absl::string_view
     rest.remove_prefix(sp + 1);
   }
   // Program tag: "ident[pid]: " or "ident: ".
-  size_t colon = rest.find(": ");
+  size_t colon = FindColonSpace(rest);
   if (colon == absl::string_view::npos || colon == 0) {
     // "tag:" at the very end (empty message) is still a line of that program.
     if (rest.size() > 1 && rest.back() == ':') {
@@ -300,12 +301,12 @@ SyslogLineParser::Result SyslogLineParser::ParseHostTagMessage(absl::string_view
   }
   int64_t pid = -1;
   if (tag.back() == ']') {
-    size_t open = tag.rfind('[');
+    size_t open = RFindChar(tag, '[');
     if (open == absl::string_view::npos || open == 0) return Result::kMalformed;
     if (!ParsePid(tag.substr(open + 1, tag.size() - open - 2), &pid)) return Result::kMalformed;
     tag = tag.substr(0, open);
   }
-  if (tag.find(' ') != absl::string_view::npos) return Result::kMalformed;
+  if (FindChar(tag, ' ') != absl::string_view::npos) return Result::kMalformed;
   absl::string_view message =
       colon + 2 <= rest.size() ? rest.substr(colon + 2) : absl::string_view();
   const Result result = Finish(micros, tag, pid, message, record);
