@@ -262,32 +262,38 @@ TEST(Smtpd, QueuedMessages) {
   EXPECT_EQ(e.method, M::kLogin);
 }
 
+// The event's text fields point into the line, so each line is kept.
 TEST(Smtpd, QueuedMessageSaslUsernameEndsAtTheNextField) {
   // smtpd.c writes sasl_sender, orig_queue_id and orig_client after it.
-  PostfixEvent e =
-      Parse(Smtpd("4Xk2Pj1c3Zz9sXK: client=h[2001:db8::5]:4321, sasl_method=LOGIN, "
-                  "sasl_username=a b@example.org, sasl_sender=x@y, orig_queue_id=ABC"));
+  const std::string later_fields = Smtpd(
+      "4Xk2Pj1c3Zz9sXK: client=h[2001:db8::5]:4321, sasl_method=LOGIN, "
+      "sasl_username=a b@example.org, sasl_sender=x@y, orig_queue_id=ABC");
+  PostfixEvent e = Parse(later_fields);
   EXPECT_EQ(e.sasl_username, "a b@example.org");
   EXPECT_EQ(e.client_addr, "2001:db8::5");
-  e =
-      Parse(Smtpd("4Xk2Pj1c3Zz9sXK: client=h[192.0.2.1], sasl_method=LOGIN, sasl_username=u, "
-                  "orig_queue_id=ABC, orig_client=x[1.2.3.4]"));
+  const std::string orig_fields = Smtpd(
+      "4Xk2Pj1c3Zz9sXK: client=h[192.0.2.1], sasl_method=LOGIN, sasl_username=u, "
+      "orig_queue_id=ABC, orig_client=x[1.2.3.4]");
+  e = Parse(orig_fields);
   EXPECT_EQ(e.sasl_username, "u");
 }
 
 TEST(Smtpd, QueuedMessageSaslUsernamePresence) {
-  PostfixEvent e =
-      Parse(Smtpd("4Xk2Pj1c3Zz9sXK: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=bob"));
+  const std::string with_user =
+      Smtpd("4Xk2Pj1c3Zz9sXK: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=bob");
+  PostfixEvent e = Parse(with_user);
   EXPECT_TRUE(e.has_sasl_method);
   EXPECT_TRUE(e.has_sasl_username);
   EXPECT_EQ(e.sasl_username, "bob");
   EXPECT_EQ(e.client_addr, "192.0.2.1");
-  e = Parse(Smtpd("4Xk2Pj1c3Zz9sXK: client=h[192.0.2.1], sasl_method=PLAIN"));
+  const std::string without_user = Smtpd("4Xk2Pj1c3Zz9sXK: client=h[192.0.2.1], sasl_method=PLAIN");
+  e = Parse(without_user);
   EXPECT_TRUE(e.has_sasl_method);
   EXPECT_FALSE(e.has_sasl_username);
   EXPECT_EQ(e.sasl_username, "");
-  e = Parse(
-      Smtpd("4Xk2Pj1c3Zz9sXK: client=h[192.0.2.1], orig_queue_id=ABC, orig_client=x[1.2.3.4]"));
+  const std::string no_sasl =
+      Smtpd("4Xk2Pj1c3Zz9sXK: client=h[192.0.2.1], orig_queue_id=ABC, orig_client=x[1.2.3.4]");
+  e = Parse(no_sasl);
   EXPECT_FALSE(e.has_sasl_method);
   EXPECT_FALSE(e.has_sasl_username);
 }
