@@ -115,6 +115,7 @@ void Pipeline::Process(const LogRecord& record) {
     const std::string& host_label = services_.host(id.label);
     mail_->Handle(id.label, label, host_label, record, flow);
     if (!flow.postscreen_client.empty()) {
+      postscreen_->NameService(id.label, record.syslog_name, record.host);
       postscreen_->Handle(id.label, label, host_label, record.host, flow);
     }
   }
@@ -150,6 +151,7 @@ void Pipeline::SaveState(StateDocument* doc,
   doc->sections["sessions"] = state_.Save();
   doc->sections["triage"] = triage_->Save();
   doc->sections["refiner"] = refiner_->Save(services_);
+  doc->sections["postscreen"] = postscreen_->Save();
 }
 
 absl::Status Pipeline::RestoreState(const StateDocument& doc) {
@@ -170,6 +172,11 @@ absl::Status Pipeline::RestoreState(const StateDocument& doc) {
   auto refiner = doc.sections.find("refiner");
   if (st.ok() && refiner != doc.sections.end()) {
     st = refiner_->Restore(refiner->second, &services_);
+  }
+  auto postscreen = doc.sections.find("postscreen");
+  if (st.ok() && postscreen != doc.sections.end() &&
+      !postscreen_->Restore(postscreen->second, &services_)) {
+    st = absl::InvalidArgumentError("malformed [postscreen] section");
   }
   return st;
 }

@@ -1,8 +1,13 @@
 #include "exporter/postscreen_sessions.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/hash/hash.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "exporter/state_file.h"
 
 namespace pse {
 
@@ -90,6 +95,86 @@ void PostscreenSessions::Handle(int label_id, const std::string& service,
     default:
       return;
   }
+}
+
+void PostscreenSessions::NameService(int label_id, absl::string_view syslog_name,
+                                     absl::string_view host) {
+  if (static_cast<size_t>(label_id) >= services_.size()) services_.resize(label_id + 1);
+  Service& s = services_[label_id];
+  if (s.syslog_name.empty()) {
+    s.syslog_name = std::string(syslog_name);
+    s.host = std::string(host);
+  }
+}
+
+// State-file lines:
+//   clock NOW
+//   service INDEX SYSLOG_NAME HOST PEAK_TOKENS...   (HOST "%" when none)
+//   open KEY OPENED_US INDEX
+// INDEX is the service's label id when saved; Restore maps it to today's.
+std::vector<std::string> PostscreenSessions::Save() const {
+  std::vector<std::string> lines;
+  lines.push_back(absl::StrCat("clock ", now_us_));
+  for (size_t i = 0; i < services_.size(); ++i) {
+    const Service& s = services_[i];
+    if (s.sessions == nullptr || s.syslog_name.empty()) continue;
+    std::string line =
+        absl::StrCat("service ", i, " ", EscapeToken(s.syslog_name), " ", EscapeToken(s.host));
+    for (const std::string& t : s.peak->Save()) absl::StrAppend(&line, " ", t);
+    lines.push_back(std::move(line));
+  }
+  for (const auto& [key, session] : open_) {
+    if (services_[session.label].syslog_name.empty()) continue;
+    lines.push_back(absl::StrCat("open ", key, " ", session.opened_us, " ", session.label));
+  }
+  return lines;
+}
+
+bool PostscreenSessions::Restore(const std::vector<std::string>& lines, ServiceTable* services) {
+  absl::flat_hash_map<int, int> label_of;  // saved index -> today's label id
+  for (const std::string& line : lines) {
+    std::vector<absl::string_view> t = absl::StrSplit(line, ' ');
+    if (t[0] == "clock") {
+      if (t.size() != 2 || !absl::SimpleAtoi(t[1], &now_us_)) return false;
+      last_refresh_us_ = now_us_;
+    } else if (t[0] == "service") {
+      int index;
+      std::string name, host;
+      if (t.size() < 4 || !absl::SimpleAtoi(t[1], &index) || !UnescapeToken(t[2], &name) ||
+          !UnescapeToken(t[3], &host) || name.empty()) {
+        return false;
+      }
+      const ServiceId id = services->Resolve(name, host);
+      if (!id.valid()) continue;
+      NameService(id.label, name, host);
+      Service& s = For(id.label, services->label(id.label), services->host(id.label));
+      if (!s.peak->Restore(std::vector<std::string>(t.begin() + 4, t.end()))) return false;
+      label_of[index] = id.label;
+    } else if (t[0] == "open") {
+      uint64_t key;
+      int64_t opened;
+      int index;
+      if (t.size() != 4 || !absl::SimpleAtoi(t[1], &key) || !absl::SimpleAtoi(t[2], &opened) ||
+          !absl::SimpleAtoi(t[3], &index)) {
+        return false;
+      }
+      auto found = label_of.find(index);
+      if (found == label_of.end()) continue;  // its service was not restored
+      if (!open_.emplace(key, Session{opened, found->second}).second) continue;
+      by_time_.push_back({opened, key});
+      ++services_[found->second].open;
+    } else {
+      return false;
+    }
+  }
+  std::sort(by_time_.begin(), by_time_.end(),
+            [](const Queued& a, const Queued& b) { return a.opened_us < b.opened_us; });
+  for (Service& s : services_) {
+    if (s.sessions == nullptr) continue;
+    s.sessions->Set(static_cast<double>(s.open));
+    s.sessions_max->Set(static_cast<double>(s.peak->Max(now_us_)));
+  }
+  return true;
 }
 
 bool PostscreenSessions::IsCurrent(const Queued& q) const {

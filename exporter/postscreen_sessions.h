@@ -13,8 +13,9 @@
 // Exports postfix_postscreen_sessions{service} (open now) and
 // postfix_postscreen_sessions_max{service} (most open at once within the
 // trailing peak window of log time, like postfix_smtpd_sessions_max). Series
-// are made at the service's first CONNECT. Sessions are not kept in the state
-// file: after a restart both gauges start from the sessions opened since.
+// are made at the service's first CONNECT. Save/Restore (the "postscreen"
+// section of the state file) keep the open sessions and the peak windows, so
+// a restart changes neither gauge.
 //
 // Memory: at most kMaxTracked sessions (the oldest is closed first beyond
 // it), each a 64-bit key (a hash of the log's host and "[A]:P") in a map and
@@ -34,6 +35,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "exporter/peak_window.h"
+#include "exporter/service_table.h"
 #include "parsers/mail_flow.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -59,14 +61,24 @@ class PostscreenSessions {
   // end a session are ignored.
   void Handle(int label_id, const std::string& service, const std::string& host_label,
               absl::string_view host, const MailFlowEvent& ev);
+  // `syslog_name` of the record, kept for the state file: Restore resolves
+  // it again. Call before Handle for a CONNECT (the pipeline does).
+  void NameService(int label_id, absl::string_view syslog_name, absl::string_view host);
   // Log time moved to `now_us` (monotonic): expires sessions past their
   // timeout and refreshes the peak gauges.
   void AdvanceTime(int64_t now_us);
 
   size_t tracked() const { return open_.size(); }
 
+  // State-file lines, and back (on a fresh object, before any event);
+  // services are resolved again through `services`. False for malformed
+  // lines.
+  std::vector<std::string> Save() const;
+  bool Restore(const std::vector<std::string>& lines, ServiceTable* services);
+
  private:
   struct Service {
+    std::string syslog_name, host;  // for the state file
     int64_t open = 0;
     std::unique_ptr<PeakWindow> peak;
     prometheus::Gauge* sessions = nullptr;

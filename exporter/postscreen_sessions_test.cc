@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -24,6 +25,7 @@ class PostscreenSessionsTest : public ::testing::Test {
     ev.kind = kind;
     ev.postscreen = action;
     ev.postscreen_client = client;
+    sessions_.NameService(0, "postfix", host);
     sessions_.Handle(0, "smtp", "", host, ev);
   }
   void Connect(const char* client, const char* host = "mx") {
@@ -89,6 +91,36 @@ TEST_F(PostscreenSessionsTest, CapacityClosesTheOldest) {
   // The oldest were closed: their DISCONNECT changes nothing.
   Send(MailKind::kPostscreenDisconnect, "[10.0.0.1]:25");
   EXPECT_EQ(Open(), PostscreenSessions::kMaxTracked);
+}
+
+// The open sessions and the peak survive a restart through the state file:
+// neither gauge moves, and a session opened before it still closes.
+TEST_F(PostscreenSessionsTest, StateFileKeepsOpenSessionsAndPeak) {
+  Connect("[192.0.2.1]:1001");
+  Connect("[192.0.2.2]:1002");
+  Connect("[192.0.2.3]:1003");
+  At(1);
+  Send(MailKind::kPostscreenDisconnect, "[192.0.2.3]:1003");
+  const std::vector<std::string> saved = sessions_.Save();
+
+  prometheus::Registry registry;
+  ServiceTable services;
+  PostscreenSessions restored(&registry, 60 * kSecond);
+  ASSERT_TRUE(restored.Restore(saved, &services));
+  EXPECT_EQ(restored.tracked(), 2u);
+  EXPECT_EQ(test::MetricValue(registry, "postfix_postscreen_sessions", svc_), 2);
+  EXPECT_EQ(test::MetricValue(registry, "postfix_postscreen_sessions_max", svc_), 3);
+  MailFlowEvent ev;
+  ev.kind = MailKind::kPostscreenDisconnect;
+  ev.postscreen_client = "[192.0.2.1]:1001";
+  const ServiceId id = services.Resolve("postfix", "mx");
+  restored.Handle(id.label, services.label(id.label), "", "mx", ev);
+  EXPECT_EQ(test::MetricValue(registry, "postfix_postscreen_sessions", svc_), 1);
+  EXPECT_EQ(restored.tracked(), 1u);
+
+  PostscreenSessions garbage(&registry, 60 * kSecond);
+  EXPECT_FALSE(garbage.Restore({"open x 1 0"}, &services));
+  EXPECT_FALSE(garbage.Restore({"what"}, &services));
 }
 
 }  // namespace
