@@ -26,6 +26,28 @@ inline double MetricValue(const prometheus::Registry& registry, const std::strin
   return -1;
 }
 
+// The series of a family with one label, as label value -> sample value
+// (counter or gauge); empty when the family has no series.
+inline std::map<std::string, double> SeriesByLabel(const prometheus::Registry& registry,
+                                                   const std::string& name) {
+  std::map<std::string, double> out;
+  for (const auto& fam : registry.Collect()) {
+    if (fam.name != name) continue;
+    for (const auto& m : fam.metric) {
+      out[m.label.at(0).value] =
+          fam.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+    }
+  }
+  return out;
+}
+
+// The sum of SeriesByLabel's values.
+inline double SumOf(const std::map<std::string, double>& series) {
+  double sum = 0;
+  for (const auto& [label, value] : series) sum += value;
+  return sum;
+}
+
 }  // namespace test
 }  // namespace pse
 

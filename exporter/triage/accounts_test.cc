@@ -20,20 +20,7 @@ constexpr int64_t kT0 = 1700000000 * kSecond;
 
 // label value -> sample value of one family.
 std::map<std::string, double> Family(const prometheus::Registry& r, const std::string& name) {
-  std::map<std::string, double> out;
-  for (const auto& fam : r.Collect()) {
-    if (fam.name != name) continue;
-    for (const auto& m : fam.metric) {
-      out[m.label.at(0).value] = m.counter.value + m.gauge.value;
-    }
-  }
-  return out;
-}
-
-double Sum(const std::map<std::string, double>& m) {
-  double s = 0;
-  for (const auto& [k, v] : m) s += v;
-  return s;
+  return test::SeriesByLabel(r, name);
 }
 
 AccountTriage::Options Opts(bool plain = false) {
@@ -59,7 +46,7 @@ TEST(AccountTriage, TopFailingNamesHashedAndOtherSumsExactly) {
     a.OnFailures("info", 1);
     a.OnFailures(absl::StrCat("guess", i), 2);  // one-offs
     total += 4;
-    ASSERT_DOUBLE_EQ(Sum(Family(r, kFailures)), total);
+    ASSERT_DOUBLE_EQ(test::SumOf(Family(r, kFailures)), total);
   }
   auto got = Family(r, kFailures);
   ASSERT_EQ(got.size(), 3u);

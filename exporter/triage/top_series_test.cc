@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
+#include "testing/metric_values.h"
 
 namespace pse {
 namespace triage {
@@ -15,18 +16,7 @@ namespace {
 constexpr char kName[] = "test_top_total";
 
 std::map<std::string, double> Values(const prometheus::Registry& r) {
-  std::map<std::string, double> out;
-  for (const auto& fam : r.Collect()) {
-    if (fam.name != kName) continue;
-    for (const auto& m : fam.metric) out[m.label.at(0).value] = m.counter.value;
-  }
-  return out;
-}
-
-double Sum(const std::map<std::string, double>& m) {
-  double s = 0;
-  for (const auto& [k, v] : m) s += v;
-  return s;
+  return test::SeriesByLabel(r, kName);
 }
 
 struct Fixture {
@@ -64,7 +54,7 @@ TEST(TopSeries, HeavierKeyDisplacesWeakestAndTotalHolds) {
       }
       total += 1;
       auto now = Values(f.registry);
-      ASSERT_DOUBLE_EQ(Sum(now), total);
+      ASSERT_DOUBLE_EQ(test::SumOf(now), total);
       ASSERT_LE(now.size(), 3u);
       for (const auto& [label, v] : now) {
         auto before = last.find(label);

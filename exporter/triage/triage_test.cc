@@ -17,18 +17,7 @@ constexpr int64_t kT0 = 1700000000 * kSecond;
 
 // Every client="..." series of the by-client family.
 std::map<std::string, double> ByClient(const prometheus::Registry& r) {
-  std::map<std::string, double> out;
-  for (const auto& fam : r.Collect()) {
-    if (fam.name != kByClient) continue;
-    for (const auto& m : fam.metric) out[m.label.at(0).value] = m.counter.value;
-  }
-  return out;
-}
-
-double Sum(const std::map<std::string, double>& m) {
-  double s = 0;
-  for (const auto& [k, v] : m) s += v;
-  return s;
+  return test::SeriesByLabel(r, kByClient);
 }
 
 Triage::Options Small() {
@@ -84,7 +73,7 @@ TEST(Triage, SeriesAlwaysSumToTotalAndNeverDecrease) {
       t.OnFailures(absl::StrCat("198.51.", i, ".1"), "", 1);  // one-offs
       total += 2;
       auto now = ByClient(r);
-      ASSERT_DOUBLE_EQ(Sum(now), total);
+      ASSERT_DOUBLE_EQ(test::SumOf(now), total);
       ASSERT_LE(now.size(), 3u);  // K + 1
       for (const auto& [client, value] : now) {
         auto before = last.find(client);
