@@ -135,7 +135,7 @@ bool SyslogLineParser::ParseBsdTimestamp(absl::string_view* rest, int64_t* micro
   if (s.size() < 15) return false;
   size_t len = (s[4] != ' ' && s[5] == ' ') ? 14 : 15;
   int64_t seconds;
-  if (cache_valid_ && cached_len_ == len && std::memcmp(cached_stamp_, s.data(), len) == 0) {
+  if (cache_valid_ && cached_len_ == len && SameBytes(cached_stamp_, s.data(), len)) {
     seconds = cached_seconds_;
   } else {
     int month = MonthNumber(s.substr(0, 3));
@@ -186,15 +186,26 @@ bool SyslogLineParser::ParseBsdTimestamp(absl::string_view* rest, int64_t* micro
 bool SyslogLineParser::ParseRfc3339Timestamp(absl::string_view* rest, int64_t* micros) {
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|+HHMM)
   absl::string_view s = *rest;
-  int y, mo, d, hh, mm, ss;
-  if (!ReadDigits(s, 0, 4, &y) || s.size() < 20 || s[4] != '-' || !ReadDigits(s, 5, 2, &mo) ||
-      s[7] != '-' || !ReadDigits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != ' ') ||
-      !ReadDigits(s, 11, 2, &hh) || s[13] != ':' || !ReadDigits(s, 14, 2, &mm) || s[16] != ':' ||
-      !ReadDigits(s, 17, 2, &ss)) {
-    return false;
+  int64_t civil_seconds;  // the date and time as if in UTC
+  if (rfc3339_cache_valid_ && s.size() >= 20 &&
+      SameBytes(rfc3339_cached_stamp_, s.data(), kRfc3339SecondsLength)) {
+    civil_seconds = rfc3339_cached_seconds_;
+  } else {
+    int y, mo, d, hh, mm, ss;
+    if (!ReadDigits(s, 0, 4, &y) || s.size() < 20 || s[4] != '-' || !ReadDigits(s, 5, 2, &mo) ||
+        s[7] != '-' || !ReadDigits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != ' ') ||
+        !ReadDigits(s, 11, 2, &hh) || s[13] != ':' || !ReadDigits(s, 14, 2, &mm) || s[16] != ':' ||
+        !ReadDigits(s, 17, 2, &ss)) {
+      return false;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60) return false;
+    civil_seconds = absl::ToUnixSeconds(
+        absl::FromCivil(absl::CivilSecond(y, mo, d, hh, mm, ss), absl::UTCTimeZone()));
+    std::memcpy(rfc3339_cached_stamp_, s.data(), kRfc3339SecondsLength);
+    rfc3339_cached_seconds_ = civil_seconds;
+    rfc3339_cache_valid_ = true;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60) return false;
-  s.remove_prefix(19);
+  s.remove_prefix(kRfc3339SecondsLength);
   int64_t frac = ReadFraction(&s);
   int offset_seconds = 0;
   if (!s.empty() && (s[0] == 'Z' || s[0] == 'z')) {
@@ -214,8 +225,7 @@ bool SyslogLineParser::ParseRfc3339Timestamp(absl::string_view* rest, int64_t* m
   } else {
     return false;
   }
-  absl::Time t = absl::FromCivil(absl::CivilSecond(y, mo, d, hh, mm, ss), absl::UTCTimeZone());
-  *micros = (absl::ToUnixSeconds(t) - offset_seconds) * 1000000 + frac;
+  *micros = (civil_seconds - offset_seconds) * 1000000 + frac;
   *rest = s;
   return true;
 }
@@ -267,7 +277,7 @@ SyslogLineParser::Result SyslogLineParser::ParseHostTagMessage(absl::string_view
   rest.remove_prefix(1);
   // Host name: one token. A program writing to /dev/log sends no host; its
   // first token is then the tag, which ends in ':' (host names never do).
-  size_t sp = FindChar(rest, ' ');
+  size_t sp = FindCharNear(rest, ' ');
   if (sp == 0) return Result::kMalformed;
   absl::string_view first = rest.substr(0, sp);
   bool has_host = first.empty() || first.back() != ':' || first.size() == 1;
@@ -275,8 +285,16 @@ SyslogLineParser::Result SyslogLineParser::ParseHostTagMessage(absl::string_view
     if (sp == absl::string_view::npos) return Result::kMalformed;
     rest.remove_prefix(sp + 1);
   }
-  // Program tag: "ident[pid]: " or "ident: ".
-  size_t colon = FindColonSpace(rest);
+  // Program tag: "ident[pid]: " or "ident: ". Nearly always the first space
+  // follows the tag's colon: that is the first ": " and the tag holds no
+  // space. Anything else takes the general search below.
+  size_t colon = FindCharNear(rest, ' ');
+  const bool plain_tag = colon != absl::string_view::npos && colon > 1 && rest[colon - 1] == ':';
+  if (plain_tag) {
+    --colon;
+  } else {
+    colon = FindColonSpace(rest);
+  }
   if (colon == absl::string_view::npos || colon == 0) {
     // "tag:" at the very end (empty message) is still a line of that program.
     if (rest.size() > 1 && rest.back() == ':') {
@@ -306,7 +324,7 @@ SyslogLineParser::Result SyslogLineParser::ParseHostTagMessage(absl::string_view
     if (!ParsePid(tag.substr(open + 1, tag.size() - open - 2), &pid)) return Result::kMalformed;
     tag = tag.substr(0, open);
   }
-  if (FindChar(tag, ' ') != absl::string_view::npos) return Result::kMalformed;
+  if (!plain_tag && FindChar(tag, ' ') != absl::string_view::npos) return Result::kMalformed;
   absl::string_view message =
       colon + 2 <= rest.size() ? rest.substr(colon + 2) : absl::string_view();
   const Result result = Finish(micros, tag, pid, message, record);

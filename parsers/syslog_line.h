@@ -79,6 +79,12 @@ class SyslogLineParser {
   size_t cached_len_ = 0;
   int64_t cached_seconds_ = 0;
   bool cache_valid_ = false;
+  // The same for the last RFC 3339 "YYYY-MM-DDTHH:MM:SS" (before fraction and
+  // offset), read as UTC.
+  static constexpr size_t kRfc3339SecondsLength = 19;
+  char rfc3339_cached_stamp_[kRfc3339SecondsLength] = {};
+  int64_t rfc3339_cached_seconds_ = 0;
+  bool rfc3339_cache_valid_ = false;
 };
 
 }  // namespace pse

@@ -74,6 +74,14 @@ TEST(SyslogLine, Rfc3339WithFractionAndOffset) {
   ASSERT_EQ(p.Parse("2024-07-05T12:43:39.000001-0130 mx postfix/smtpd[77]: m", &r),
             SyslogLineParser::Result::kPostfix);
   EXPECT_EQ(r.timestamp_us, Micros(2024, 7, 5, 14, 13, 39) + 1);
+  // The parser keeps the last date and time it read: a line one second on,
+  // or the same text cut short, must not reuse it.
+  ASSERT_EQ(p.Parse("2024-07-05T12:43:38Z mx postfix/smtpd[77]: m", &r),
+            SyslogLineParser::Result::kPostfix);
+  EXPECT_EQ(r.timestamp_us, Micros(2024, 7, 5, 12, 43, 38));
+  EXPECT_EQ(p.Parse("2024-07-05T12:43:38", &r), SyslogLineParser::Result::kMalformed);
+  EXPECT_EQ(p.Parse("2024-07-05T12:43:38 mx postfix/smtpd[77]: m", &r),
+            SyslogLineParser::Result::kMalformed);
 }
 
 TEST(SyslogLine, OddSyslogNames) {
