@@ -77,7 +77,12 @@ int ServiceTable::InternSet(int service, absl::string_view host) {
 
 ServiceId ServiceTable::Resolve(absl::string_view syslog_name, absl::string_view host) {
   if (!options_.host_label) host = {};
-  if (last_id_.valid() && syslog_name == last_name_ && host == last_host_) return last_id_;
+  for (const Recent& r : recent_) {
+    if (r.id.valid() && r.name.size() == syslog_name.size() && r.host.size() == host.size() &&
+        absl::string_view(r.name) == syslog_name && absl::string_view(r.host) == host) {
+      return r.id;
+    }
+  }
   ServiceId id;
   auto it = name_ids_.find(syslog_name);
   if (it != name_ids_.end()) {
@@ -101,9 +106,11 @@ ServiceId ServiceTable::Resolve(absl::string_view syslog_name, absl::string_view
   // From here on id.label is the service label; with the host label it
   // becomes the id of the (service, host) pair.
   if (options_.host_label) id.label = InternSet(id.label, host);
-  last_name_.assign(syslog_name.data(), syslog_name.size());
-  last_host_.assign(host.data(), host.size());
-  last_id_ = id;
+  Recent& r = recent_[next_recent_];
+  next_recent_ = (next_recent_ + 1) % kRecent;
+  r.name.assign(syslog_name.data(), syslog_name.size());
+  r.host.assign(host.data(), host.size());
+  r.id = id;
   return id;
 }
 

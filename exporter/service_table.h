@@ -31,6 +31,7 @@
 #ifndef PSE_EXPORTER_SERVICE_TABLE_H_
 #define PSE_EXPORTER_SERVICE_TABLE_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -122,10 +123,16 @@ class ServiceTable {
   std::vector<LabelSet> sets_;
   absl::flat_hash_map<int64_t, int> set_ids_;
   int overflow_name_ = -1;
-  // One-entry cache: consecutive lines mostly come from the same syslog_name.
-  std::string last_name_;
-  std::string last_host_;
-  ServiceId last_id_;
+  // The last few (syslog_name, host) pairs resolved: a log interleaves a
+  // handful of them, and this spares a hash per line. Filled round robin.
+  struct Recent {
+    std::string name;
+    std::string host;
+    ServiceId id;
+  };
+  static constexpr size_t kRecent = 8;
+  std::array<Recent, kRecent> recent_;
+  size_t next_recent_ = 0;
 };
 
 }  // namespace pse
