@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "parsers/char_search.h"
 #include "parsers/postfix_parser.h"
 
 namespace pse {
@@ -60,9 +61,12 @@ bool ConsumeAddress(absl::string_view* s) {
 }
 
 bool ConsumeInt(absl::string_view* s, int64_t* out) {
+  // At most 18 digits: the value always fits, no overflow check needed.
   size_t i = 0;
-  while (i < s->size() && i < 18 && absl::ascii_isdigit((*s)[i])) ++i;
-  if (i == 0 || !absl::SimpleAtoi(s->substr(0, i), out)) return false;
+  int64_t v = 0;
+  for (; i < s->size() && i < 18 && absl::ascii_isdigit((*s)[i]); ++i) v = v * 10 + ((*s)[i] - '0');
+  if (i == 0) return false;
+  *out = v;
   s->remove_prefix(i);
   return true;
 }
@@ -94,7 +98,7 @@ bool ParsePlainDecimal(absl::string_view v, double* out) {
 // "a/b/c/d" (each a decimal number, possibly with an exponent).
 bool ParseDelays(absl::string_view v, std::array<double, 4>* out) {
   for (int i = 0; i < 4; ++i) {
-    size_t slash = i < 3 ? v.find('/') : v.size();
+    size_t slash = i < 3 ? FindChar(v, '/') : v.size();
     if (slash == absl::string_view::npos || slash == 0) return false;
     double d;
     const absl::string_view text = v.substr(0, slash);
@@ -124,14 +128,14 @@ bool ParseDelivery(absl::string_view s, MailFlowEvent* ev) {
     if (!ConsumeAddress(&s) || !Consume(&s, ", ")) return false;
   }
   if (!Consume(&s, "relay=")) return false;
-  size_t end = s.find(", ");
+  size_t end = FindString(s, ", ");
   if (end == absl::string_view::npos || end == 0) return false;
   ev->relay = s.substr(0, end);
   s.remove_prefix(end + 2);
   // Postfix's own key=value fields up to status=, which is last.
   for (int fields = 0; fields < 8; ++fields) {
     if (Consume(&s, "status=")) {
-      size_t w = s.find(' ');
+      size_t w = FindChar(s, ' ');
       absl::string_view word = s.substr(0, w);
       if (!ParseStatusWord(word, &ev->status)) return false;
       s.remove_prefix(word.size());
@@ -142,13 +146,13 @@ bool ParseDelivery(absl::string_view s, MailFlowEvent* ev) {
       ev->kind = MailKind::kDelivery;
       return true;
     }
-    end = s.find(", ");
+    end = FindString(s, ", ");
     if (end == absl::string_view::npos) return false;
     absl::string_view field = s.substr(0, end);
     s.remove_prefix(end + 2);
     if (Consume(&field, "delays=")) {
       ev->has_delays = ParseDelays(field, &ev->delays);
-      if (ev->has_delays) ev->attempt_delays = field.substr(0, field.rfind('/'));
+      if (ev->has_delays) ev->attempt_delays = field.substr(0, RFindChar(field, '/'));
     } else if (Consume(&field, "dsn=")) {
       if (!field.empty() && field[0] >= '2' && field[0] <= '5') ev->dsn_class = field[0];
     }
@@ -175,8 +179,9 @@ bool ParseConnectError(absl::string_view s, MailFlowEvent* ev) {
     return true;
   }
   if (!Consume(&s, "connect to ")) return false;
-  size_t colon = s.find(": ");
-  if (colon == absl::string_view::npos || s.substr(0, colon).find(' ') != absl::string_view::npos) {
+  size_t colon = FindString(s, ": ");
+  if (colon == absl::string_view::npos ||
+      FindChar(s.substr(0, colon), ' ') != absl::string_view::npos) {
     return false;
   }
   ev->kind = MailKind::kConnectError;
@@ -199,12 +204,12 @@ bool ParseTls(absl::string_view s, bool inbound, MailFlowEvent* ev) {
   if (host == 0) return false;
   s.remove_prefix(host);
   if (!Consume(&s, ": ")) return false;
-  size_t sp = s.find(' ');
+  size_t sp = FindChar(s, ' ');
   if (sp == absl::string_view::npos) return false;
   absl::string_view protocol = s.substr(0, sp);
   s.remove_prefix(sp);
   if (!Consume(&s, " with cipher ")) return false;
-  sp = s.find(' ');
+  sp = FindChar(s, ' ');
   if (sp == absl::string_view::npos) return false;
   absl::string_view cipher = s.substr(0, sp);
   s.remove_prefix(sp);
@@ -371,7 +376,7 @@ void ParsePostscreen(absl::string_view s, MailFlowEvent* ev) {
   }
   if (!Consume(&s, "NOQUEUE: reject: CONNECT from [")) return;
   // "[addr]:port: REASON": the address is postscreen's, not client text.
-  size_t close = s.find("]:");
+  size_t close = FindString(s, "]:");
   if (close == absl::string_view::npos) return;
   s.remove_prefix(close + 2);
   int64_t port;
@@ -389,7 +394,7 @@ void ParsePostscreen(absl::string_view s, MailFlowEvent* ev) {
 void ParseSmtpdExtras(absl::string_view s, MailFlowEvent* ev) {
   if (!s.empty() && s[0] == 'w') {
     if (Consume(&s, "warning: hostname ")) {
-      size_t sp = s.find(' ');
+      size_t sp = FindChar(s, ' ');
       if (sp != absl::string_view::npos && sp > 0 &&
           absl::StartsWith(s.substr(sp), " does not resolve to address ")) {
         ev->kind = MailKind::kFcrdnsError;
@@ -397,7 +402,8 @@ void ParseSmtpdExtras(absl::string_view s, MailFlowEvent* ev) {
     }
     return;
   }
-  if (!absl::StrContains(s.substr(0, 48), "TLS connection established from ")) return;
+  if (FindString(s.substr(0, 48), "TLS connection established from ") == absl::string_view::npos)
+    return;
   if (!ParseTls(s, /*inbound=*/true, ev)) *ev = MailFlowEvent();
 }
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "parsers/char_search.h"
 #include "parsers/known_formats.h"
 #include "parsers/reason_rules.h"
 #include "parsers/reject_reply.h"
@@ -58,7 +59,7 @@ bool ParseAbortTail(absl::string_view s, PostfixEvent* ev) {
   absl::string_view stage = ConsumeWord(&s);
   if (stage.empty()) return false;
   if (absl::StartsWith(s, " (")) {
-    size_t close = s.find(')');
+    size_t close = FindChar(s, ')');
     if (close == absl::string_view::npos) return false;
     s.remove_prefix(close + 1);
   }
@@ -115,7 +116,7 @@ bool ParseRejectTail(absl::string_view s, PostfixEvent* ev) {
 // client-chosen address with 5.7.1 -- see docs/metrics.md.
 bool IsRelayDeniedReply(absl::string_view s) {
   if (!ConsumePrefix(&s, "5.7.1 <") && !ConsumePrefix(&s, "4.7.1 <")) return false;
-  size_t end = s.find(">: ");
+  size_t end = FindString(s, ">: ");
   if (end == absl::string_view::npos) return false;
   s.remove_prefix(end + 3);
   if (!ConsumePrefix(&s, "Relay access denied")) return false;
@@ -141,8 +142,8 @@ bool ParseCodelessReject(absl::string_view s, PostfixEvent* ev) {
 
 // The address inside "name[address]" (ParseClientPrefix's match).
 absl::string_view ClientAddressOf(absl::string_view client) {
-  const size_t open = client.find('[');
-  const size_t close = client.find(']', open);
+  const size_t open = FindChar(client, '[');
+  const size_t close = FindChar(client, ']', open);
   if (open == absl::string_view::npos || close == absl::string_view::npos) return {};
   return client.substr(open + 1, close - open - 1);
 }
@@ -154,7 +155,7 @@ absl::string_view ClientAddressOf(absl::string_view client) {
 absl::string_view ClientLineUsername(absl::string_view s) {
   size_t end = s.size();
   for (absl::string_view field : {", sasl_sender=", ", orig_queue_id=", ", orig_client="}) {
-    end = std::min(end, s.find(field));
+    end = std::min(end, FindString(s, field));
   }
   return s.substr(0, end);
 }
@@ -167,7 +168,7 @@ bool ParseClientLine(absl::string_view s, PostfixEvent* ev) {
   s.remove_prefix(client);
   ev->type = EventType::kMessageQueued;
   if (ConsumePrefix(&s, ", sasl_method=")) {
-    size_t comma = s.find(',');
+    size_t comma = FindChar(s, ',');
     ev->method = ParseSaslMethod(s.substr(0, comma));
     ev->has_sasl_method = true;
     s.remove_prefix(comma == absl::string_view::npos ? s.size() : comma);
@@ -214,7 +215,7 @@ bool ParseSaslAttempt(absl::string_view s, const ReasonRules* rules, PostfixEven
     absl::string_view reason;
     if (ConsumePrefix(&s, ":")) {
       reason = absl::StripLeadingAsciiWhitespace(s);
-      size_t user = reason.find(", sasl_username=");
+      size_t user = FindString(reason, ", sasl_username=");
       if (user != absl::string_view::npos) {
         ev->sasl_username = SaslUsernameOf(reason.substr(user + 16));
         reason = reason.substr(0, user);
@@ -264,7 +265,7 @@ bool ParseLimitWarning(absl::string_view s, PostfixEvent* ev) {
     s.remove_prefix(client);
     // The service is master.cf's name: one word, and the line's end.
     if (!ConsumePrefix(&s, " for service ") || s.empty() ||
-        s.find(' ') != absl::string_view::npos) {
+        FindChar(s, ' ') != absl::string_view::npos) {
       return false;
     }
     ev->type = EventType::kClientLimitExceeded;
@@ -301,7 +302,8 @@ void ParseSmtpdWarning(absl::string_view s, const ReasonRules* rules, PostfixEve
     return;
   }
   if (ParseLimitWarning(s, ev)) return;
-  if (absl::StartsWith(s, "hostname ") && absl::StrContains(s, " does not resolve to address ")) {
+  if (absl::StartsWith(s, "hostname ") &&
+      FindString(s, " does not resolve to address ") != absl::string_view::npos) {
     // Forward-confirmed reverse DNS failed: ParseMailFlow counts it. Known
     // without the (slower) format set.
     ev->type = EventType::kIgnored;
@@ -404,7 +406,7 @@ void ParseSmtpdLine(absl::string_view msg, const ReasonRules* rules, PostfixEven
     if (ParseAbort(q, ev)) return;
     // Other actions (reject_warning, hold, discard, filter, redirect, warn,
     // info, bcc, ...): "ACTION: CMD from ...".
-    size_t colon = q.find(": ");
+    size_t colon = FindString(q, ": ");
     if (colon != absl::string_view::npos && colon > 0 && colon < 24) {
       ev->type = EventType::kIgnored;
     }
@@ -437,11 +439,11 @@ void ParseMaster(absl::string_view s, PostfixEvent* ev) {
   ev->type = EventType::kIgnored;
   if (!ConsumePrefix(&s, "warning: ")) return;
   if (ConsumePrefix(&s, "service \"")) {
-    size_t q = s.find('"');
+    size_t q = FindChar(s, '"');
     if (q == absl::string_view::npos) return;
     absl::string_view service = s.substr(0, q);
     s.remove_prefix(q + 1);
-    size_t marker = s.find(" has reached its process limit \"");
+    size_t marker = FindString(s, " has reached its process limit \"");
     if (marker == absl::string_view::npos) return;
     s.remove_prefix(marker + sizeof(" has reached its process limit \"") - 1);
     int64_t limit;
@@ -480,7 +482,7 @@ bool IsSmtpSaslFailureText(absl::string_view s) {
 // reply after the status is the relay's text, not the sender's.
 bool IsSmtpSaslDeliveryStatus(absl::string_view s) {
   if (!ConsumePrefix(&s, "to=<")) return false;
-  size_t dsn = s.find(", dsn=");
+  size_t dsn = FindString(s, ", dsn=");
   if (dsn == absl::string_view::npos) return false;
   s.remove_prefix(dsn + 6);
   ConsumeWord(&s);  // "X.Y.Z," ends at the next space

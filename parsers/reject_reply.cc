@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "parsers/char_search.h"
 
 namespace pse {
 namespace {
@@ -61,7 +62,7 @@ bool IsTrailerAt(absl::string_view s) {
 }
 
 bool HasTrailerIn(absl::string_view s) {
-  for (size_t i = s.find(';'); i != absl::string_view::npos; i = s.find(';', i + 1)) {
+  for (size_t i = FindChar(s, ';'); i != absl::string_view::npos; i = FindChar(s, ';', i + 1)) {
     if (IsTrailerAt(s.substr(i))) return true;
   }
   return false;
@@ -87,8 +88,8 @@ RejectCategory MarkerAt(absl::string_view s) {
 // "<OBJECT>: PHRASE...": the one category every '>: ' agrees on.
 RejectCategory ClassifyObjectReply(absl::string_view text) {
   RejectCategory found = kNoMarker;
-  for (size_t pos = text.find(">: "); pos != absl::string_view::npos;
-       pos = text.find(">: ", pos + 1)) {
+  for (size_t pos = FindString(text, ">: "); pos != absl::string_view::npos;
+       pos = FindString(text, ">: ", pos + 1)) {
     const RejectCategory c = MarkerAt(text.substr(pos + 3));
     if (c == kNoMarker) continue;
     if (found != kNoMarker && found != c) return RejectCategory::kOther;
@@ -119,7 +120,7 @@ bool IsDsn(absl::string_view w, absl::string_view* subject_detail) {
 RejectCategory ClassifyRejectReply(absl::string_view reply) {
   absl::string_view text = reply;
   absl::string_view subject_detail;
-  const size_t sp = reply.find(' ');
+  const size_t sp = FindChar(reply, ' ');
   if (IsDsn(reply.substr(0, sp), &subject_detail)) {
     text = sp == absl::string_view::npos ? absl::string_view() : reply.substr(sp + 1);
   }
