@@ -2,19 +2,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "parsers/char_search.h"
 
 namespace pse {
-
-bool SplitPostfixIdentifier(absl::string_view ident, absl::string_view* syslog_name,
-                            absl::string_view* daemon) {
-  if (!absl::StartsWith(ident, "postfix")) return false;
-  size_t slash = RFindChar(ident, '/');
-  if (slash == absl::string_view::npos || slash == 0 || slash + 1 == ident.size()) return false;
-  *syslog_name = ident.substr(0, slash);
-  *daemon = ident.substr(slash + 1);
-  return true;
-}
 
 bool IsDovecotIdentifier(absl::string_view ident) {
   if (ident == "dovecot" || ident == "dovecot-auth" || ident == "auth" || ident == "auth-worker") {
