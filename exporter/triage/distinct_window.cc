@@ -139,18 +139,48 @@ bool DistinctWindow::Advance(int64_t now_us) {
   epoch_ = e;
   // The current slice plus the (buckets - 1) before it: slices_ has one
   // more, so the slice being replaced is always an expired one.
-  bool expired = false;
+  Slice* gone = nullptr;
+  int expired = 0;
+  bool any_live = false;
   for (Slice& s : slices_) {
     if (s.epoch >= 0 && s.epoch <= epoch_ - options_.buckets) {
       s.epoch = -1;
+      gone = &s;
+      ++expired;
+    } else if (s.epoch >= 0) {
+      any_live = true;
+    }
+  }
+  if (expired == 0) return false;
+  // One slice leaving (log time moving on steadily) only lowers registers
+  // it held the maximum of; a jump, or the last slice leaving, recomputes.
+  if (expired == 1 && any_live && max_.size() == registers_) {
+    Forget(gone->registers);
+  } else {
+    Rebuild();
+  }
+  for (Slice& s : slices_) {
+    if (s.epoch < 0 && !s.registers.empty()) {
       // Memory goes back when the attack is over.
       std::vector<uint8_t>().swap(s.registers);
       std::string().swap(s.saved);
-      expired = true;
     }
   }
-  if (expired) Rebuild();
-  return expired;
+  return true;
+}
+
+void DistinctWindow::Forget(const std::vector<uint8_t>& old) {
+  for (size_t i = 0; i < old.size(); ++i) {
+    const uint8_t v = old[i];
+    if (v == 0 || v != max_[i]) continue;
+    uint8_t m = 0;
+    for (const Slice& s : slices_) {
+      if (s.epoch >= 0) m = std::max(m, s.registers[i]);
+    }
+    --hist_[v];
+    ++hist_[m];
+    max_[i] = m;
+  }
 }
 
 namespace {

@@ -78,6 +78,9 @@ class DistinctWindow {
   int64_t EpochOf(int64_t now_us) const { return now_us / bucket_us_; }
   // Recomputes the maximum and its histogram from the live slices.
   void Rebuild();
+  // The same after one slice with registers `old` left: only registers
+  // where it held the maximum are recomputed. REQUIRES: max_ is allocated.
+  void Forget(const std::vector<uint8_t>& old);
 
   const Options options_;
   const int64_t bucket_us_;
