@@ -64,7 +64,7 @@ void Pipeline::Tick(absl::Time now) {
 void Pipeline::Flush() { refiner_->Flush(); }
 
 void Pipeline::OnLine(absl::string_view line) {
-  metrics_->log_lines->Increment();
+  ++unpublished_lines_;
   lines_since_tick_ = true;
   LogRecord record;
   switch (framer_.Parse(line, &record)) {
@@ -85,7 +85,7 @@ void Pipeline::OnLine(absl::string_view line) {
 }
 
 void Pipeline::OnRecord(const LogRecord& record) {
-  metrics_->log_lines->Increment();
+  ++unpublished_lines_;
   lines_since_tick_ = true;
   // The journal source hands over Dovecot's entries with an empty daemon.
   if (record.daemon.empty() && IsDovecotIdentifier(record.syslog_name)) {
@@ -126,7 +126,14 @@ void Pipeline::Process(const LogRecord& record) {
   state_.Handle(id, state_.Key(record.host, record.pid), event);
 }
 
+void Pipeline::PublishCounts() {
+  if (unpublished_lines_ == 0) return;
+  metrics_->log_lines->Increment(static_cast<double>(unpublished_lines_));
+  unpublished_lines_ = 0;
+}
+
 void Pipeline::SyncSourceStats(const SourceStats& s, absl::Time now) {
+  PublishCounts();
   metrics_->source_up->Set(s.up ? 1 : 0);
   auto sync = [](prometheus::Counter* c, uint64_t now_value, uint64_t* last) {
     if (now_value > *last) c->Increment(static_cast<double>(now_value - *last));

@@ -52,7 +52,10 @@ class PipelineHarness {
 
   Pipeline* pipeline() { return pipeline_.get(); }
   std::shared_ptr<prometheus::Registry> registry() { return registry_; }
-  void Feed(absl::string_view line) { pipeline_->OnLine(line); }
+  void Feed(absl::string_view line) {
+    pipeline_->OnLine(line);
+    pipeline_->PublishCounts();
+  }
 
   // "Jul  5 12:MM:SS mx NAME[PID]: MSG", `sec` seconds after 12:00:00.
   static std::string Line(int sec, absl::string_view name, long pid, absl::string_view msg) {
@@ -64,6 +67,7 @@ class PipelineHarness {
 
   // Value of the sample with exactly these labels; -1 if there is none.
   double Value(const std::string& name, const std::map<std::string, std::string>& labels = {}) {
+    pipeline_->PublishCounts();  // lines fed straight to pipeline()
     return MetricValue(*registry_, name, labels);
   }
 
@@ -73,7 +77,7 @@ class PipelineHarness {
   // the triage families.
   std::map<std::string, double> NonZero() {
     std::map<std::string, double> out;
-    for (const auto& fam : registry_->Collect()) {
+    for (const auto& fam : Collect()) {
       // The triage families only regroup the failures by client (their own
       // tests are exporter/triage/*_test.cc).
       const bool triage = fam.name == "postfix_smtpd_sasl_failures_by_client_total" ||
@@ -114,7 +118,7 @@ class PipelineHarness {
   // client, TLS, postscreen). Histograms give "NAME_count{...}" and "NAME_sum{...}".
   std::map<std::string, double> NonZeroMailFlow() {
     std::map<std::string, double> out;
-    for (const auto& fam : registry_->Collect()) {
+    for (const auto& fam : Collect()) {
       if (!absl::StartsWith(fam.name, "postfix_") ||
           absl::StartsWith(fam.name, "postfix_exporter_") ||
           absl::StartsWith(fam.name, "postfix_smtpd_") ||
@@ -147,12 +151,12 @@ class PipelineHarness {
   }
 
   // The exposition text a scrape would get.
-  std::string Exposition() { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
+  std::string Exposition() { return prometheus::TextSerializer().Serialize(Collect()); }
 
   // Distinct values of `label` over the samples of `family`.
   std::vector<std::string> LabelValues(const std::string& family, const std::string& label) {
     std::vector<std::string> out;
-    for (const auto& fam : registry_->Collect()) {
+    for (const auto& fam : Collect()) {
       if (fam.name != family) continue;
       for (const auto& m : fam.metric) {
         for (const auto& l : m.label) {
@@ -166,6 +170,11 @@ class PipelineHarness {
   }
 
  private:
+  // The registry's families, with every line fed so far counted.
+  std::vector<prometheus::MetricFamily> Collect() {
+    pipeline_->PublishCounts();
+    return registry_->Collect();
+  }
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<Pipeline> pipeline_;
