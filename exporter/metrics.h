@@ -34,6 +34,13 @@
 
 namespace pse {
 
+// g->Set(v) unless g already holds v: a peak gauge is re-set on every
+// session change but rarely moves, and a read costs far less than the
+// atomic exchange of a store.
+inline void SetIfChanged(prometheus::Gauge* g, double v) {
+  if (g->Value() != v) g->Set(v);
+}
+
 struct BuildInfo {
   std::string version;
   std::string revision;

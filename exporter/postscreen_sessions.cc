@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "exporter/metrics.h"
 #include "exporter/state_file.h"
 
 namespace pse {
@@ -46,7 +47,7 @@ void PostscreenSessions::Changed(int label, int64_t at_us) {
   Service& s = services_[label];
   s.sessions->Set(static_cast<double>(s.open));
   s.peak->Record(at_us, s.open);
-  s.sessions_max->Set(static_cast<double>(s.peak->Max(now_us_)));
+  SetIfChanged(s.sessions_max, static_cast<double>(s.peak->Max(now_us_)));
 }
 
 void PostscreenSessions::Close(uint64_t key, int64_t at_us) {
@@ -172,7 +173,7 @@ bool PostscreenSessions::Restore(const std::vector<std::string>& lines, ServiceT
   for (Service& s : services_) {
     if (s.sessions == nullptr) continue;
     s.sessions->Set(static_cast<double>(s.open));
-    s.sessions_max->Set(static_cast<double>(s.peak->Max(now_us_)));
+    SetIfChanged(s.sessions_max, static_cast<double>(s.peak->Max(now_us_)));
   }
   return true;
 }
@@ -202,7 +203,7 @@ void PostscreenSessions::AdvanceTime(int64_t now_us) {
   if (now_us_ - last_refresh_us_ < 1000000) return;
   last_refresh_us_ = now_us_;
   for (Service& s : services_) {
-    if (s.peak) s.sessions_max->Set(static_cast<double>(s.peak->Max(now_us_)));
+    if (s.peak) SetIfChanged(s.sessions_max, static_cast<double>(s.peak->Max(now_us_)));
   }
 }
 

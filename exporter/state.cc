@@ -29,7 +29,7 @@ SessionState::ServiceState& SessionState::Svc(int index) {
 
 void SessionState::UpdatePeak(int index) {
   ServiceState& s = Svc(index);
-  HandlesOf(index).sessions_max->Set(static_cast<double>(s.peak->Max(now_us_)));
+  SetIfChanged(HandlesOf(index).sessions_max, static_cast<double>(s.peak->Max(now_us_)));
 }
 
 void SessionState::OpenSession(Proc* p) {
