@@ -170,9 +170,9 @@ bool DistinctWindow::Advance(int64_t now_us) {
 }
 
 void DistinctWindow::Forget(const std::vector<uint8_t>& old) {
-  for (size_t i = 0; i < old.size(); ++i) {
+  auto lower = [&](size_t i) {
     const uint8_t v = old[i];
-    if (v == 0 || v != max_[i]) continue;
+    if (v == 0 || v != max_[i]) return;
     uint8_t m = 0;
     for (const Slice& s : slices_) {
       if (s.epoch >= 0) m = std::max(m, s.registers[i]);
@@ -180,7 +180,22 @@ void DistinctWindow::Forget(const std::vector<uint8_t>& old) {
     --hist_[v];
     ++hist_[m];
     max_[i] = m;
+  };
+  size_t i = 0;
+#ifdef __SSE2__
+  // Most registers of a slice are 0 or below the maximum: skip 16 at a time.
+  const __m128i zero = _mm_setzero_si128();
+  for (; i + 16 <= old.size(); i += 16) {
+    const __m128i o = _mm_loadu_si128(reinterpret_cast<const __m128i*>(old.data() + i));
+    const __m128i m = _mm_loadu_si128(reinterpret_cast<const __m128i*>(max_.data() + i));
+    const __m128i held = _mm_andnot_si128(_mm_cmpeq_epi8(o, zero), _mm_cmpeq_epi8(o, m));
+    for (unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(held)); bits != 0;
+         bits &= bits - 1) {
+      lower(i + static_cast<size_t>(__builtin_ctz(bits)));
+    }
   }
+#endif
+  for (; i < old.size(); ++i) lower(i);
 }
 
 namespace {
