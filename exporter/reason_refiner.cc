@@ -193,9 +193,13 @@ std::vector<std::string> ReasonRefiner::Save(const ServiceTable& services) const
     lines.push_back(absl::StrCat("heard ", last_verdict_us_));
   }
   held_.ForEach([&](const PendingLogin& f) {
-    lines.push_back(absl::StrCat(
+    std::string line = absl::StrCat(
         "held ", f.at_us, " ", EscapeToken(services.syslog_name(f.service.name)), " ",
-        static_cast<int>(f.method), " ", EscapeToken(f.client), " ", EscapeToken(f.user)));
+        static_cast<int>(f.method), " ", EscapeToken(f.client), " ", EscapeToken(f.user));
+    // With the host label: the host value, which resolves back to itself.
+    const std::string& host = services.host(f.service.label);
+    if (!host.empty()) absl::StrAppend(&line, " ", EscapeToken(host));
+    lines.push_back(std::move(line));
   });
   verdicts_.ForEach([&](const PendingLogin& v) {
     lines.push_back(absl::StrCat("verdict ", v.at_us, " ", EscapeToken(v.client), " ",
@@ -215,13 +219,15 @@ absl::Status ReasonRefiner::Restore(const std::vector<std::string>& lines, Servi
     } else if (t[0] == "heard") {
       if (t.size() != 2 || !absl::SimpleAtoi(t[1], &last_verdict_us_)) return bad();
     } else if (t[0] == "held") {
-      std::string name;
-      if (t.size() != 6 || !absl::SimpleAtoi(t[1], &p.at_us) || !UnescapeToken(t[2], &name) ||
-          !absl::SimpleAtoi(t[3], &number) || number < 0 || number >= kSaslMethodCount ||
-          !UnescapeToken(t[4], &p.client) || !UnescapeToken(t[5], &p.user) || p.client.empty()) {
+      std::string name, host;  // no host token: saved without the host label
+      if ((t.size() != 6 && t.size() != 7) || !absl::SimpleAtoi(t[1], &p.at_us) ||
+          !UnescapeToken(t[2], &name) || !absl::SimpleAtoi(t[3], &number) || number < 0 ||
+          number >= kSaslMethodCount || !UnescapeToken(t[4], &p.client) ||
+          !UnescapeToken(t[5], &p.user) || p.client.empty() ||
+          (t.size() == 7 && !UnescapeToken(t[6], &host))) {
         return bad();
       }
-      p.service = services->Resolve(name);
+      p.service = services->Resolve(name, host);
       p.method = static_cast<SaslMethod>(number);
       held_.Push(std::move(p));
     } else if (t[0] == "verdict") {

@@ -41,7 +41,8 @@
 //
 // State: Save/Restore (the "refiner" section of the state file) keep the
 // held failures and the verdicts: a held failure is not in the counters, so
-// a restart neither loses nor doubles it.
+// a restart neither loses nor doubles it. With the host label, a held
+// failure keeps its host too (an optional last token of its line).
 //
 // Not thread-safe: the ingest thread owns it.
 #ifndef PSE_EXPORTER_REASON_REFINER_H_

@@ -151,5 +151,30 @@ TEST(HostLabel, StateFileKeepsEachHostsSessions) {
   EXPECT_EQ(second.Value("postfix_smtpd_sessions_max", {{"service", "smtp"}, {"host", "mxa"}}), 1);
 }
 
+// A failure held for Dovecot's reason across a restart is still counted on
+// the host that logged it.
+TEST(HostLabel, StateFileKeepsTheHostOfHeldFailures) {
+  test::PipelineHarness first(HostLabel());
+  first.Feed(At("mxa", 1, "dovecot",
+                "auth: passwd-file(alice,192.0.2.7): unknown user (given password: x)"));
+  first.Feed(At("mxa", 2, "postfix/smtpd[100]", "connect from a[192.0.2.1]"));
+  first.Feed(At("mxa", 3, "postfix/smtpd[100]",
+                "warning: a[192.0.2.1]: SASL LOGIN authentication failed: (reason unavailable), "
+                "sasl_username=bob"));
+  ASSERT_EQ(first.pipeline()->refiner().held(), 1u);
+  StateDocument doc;
+  first.pipeline()->SaveState(&doc);
+  absl::StatusOr<StateDocument> reread = ParseState(FormatState(doc));
+  ASSERT_TRUE(reread.ok());
+  test::PipelineHarness second(HostLabel());
+  ASSERT_TRUE(second.pipeline()->RestoreState(*reread).ok());
+  ASSERT_EQ(second.pipeline()->refiner().held(), 1u);
+  second.Feed(
+      At("mxa", 30, "postfix/smtpd[100]", "disconnect from a[192.0.2.1] quit=1 commands=1"));
+  const std::map<std::string, std::string> on_mxa = {
+      {"service", "smtp"}, {"host", "mxa"}, {"method", "LOGIN"}, {"reason", "unspecified"}};
+  EXPECT_EQ(second.Value("postfix_smtpd_sasl_authentication_failures_total", on_mxa), 1);
+}
+
 }  // namespace
 }  // namespace pse
