@@ -134,16 +134,20 @@ TEST(ServiceTableHosts, OffTheHostIsIgnored) {
   EXPECT_EQ(t.host(a.label), "");
 }
 
+// Saves `from` as the state file would and restores it into `to`.
+bool Restart(test::PipelineHarness* from, test::PipelineHarness* to) {
+  StateDocument doc;
+  from->pipeline()->SaveState(&doc);
+  absl::StatusOr<StateDocument> reread = ParseState(FormatState(doc));
+  return reread.ok() && to->pipeline()->RestoreState(*reread).ok();
+}
+
 TEST(HostLabel, StateFileKeepsEachHostsSessions) {
   test::PipelineHarness first(HostLabel());
   first.Feed(At("mxa", 1, "postfix/smtpd[100]", "connect from a[192.0.2.1]"));
   first.Feed(At("mxb", 2, "postfix/smtpd[100]", "connect from b[192.0.2.2]"));
-  StateDocument doc;
-  first.pipeline()->SaveState(&doc);
-  absl::StatusOr<StateDocument> reread = ParseState(FormatState(doc));
-  ASSERT_TRUE(reread.ok());
   test::PipelineHarness second(HostLabel());
-  ASSERT_TRUE(second.pipeline()->RestoreState(*reread).ok());
+  ASSERT_TRUE(Restart(&first, &second));
   EXPECT_EQ(second.NonZero(), first.NonZero());
   second.Feed(At("mxb", 3, "postfix/smtpd[100]", "disconnect from b[192.0.2.2] quit=1 commands=1"));
   EXPECT_EQ(second.Value("postfix_smtpd_sessions", {{"service", "smtp"}, {"host", "mxa"}}), 1);
@@ -162,12 +166,8 @@ TEST(HostLabel, StateFileKeepsTheHostOfHeldFailures) {
                 "warning: a[192.0.2.1]: SASL LOGIN authentication failed: (reason unavailable), "
                 "sasl_username=bob"));
   ASSERT_EQ(first.pipeline()->refiner().held(), 1u);
-  StateDocument doc;
-  first.pipeline()->SaveState(&doc);
-  absl::StatusOr<StateDocument> reread = ParseState(FormatState(doc));
-  ASSERT_TRUE(reread.ok());
   test::PipelineHarness second(HostLabel());
-  ASSERT_TRUE(second.pipeline()->RestoreState(*reread).ok());
+  ASSERT_TRUE(Restart(&first, &second));
   ASSERT_EQ(second.pipeline()->refiner().held(), 1u);
   second.Feed(
       At("mxa", 30, "postfix/smtpd[100]", "disconnect from a[192.0.2.1] quit=1 commands=1"));
