@@ -95,11 +95,11 @@ struct MailMetrics::PerService {
   P::Counter* cleanup_processed = nullptr;
   P::Counter* cleanup_rejected = nullptr;
   P::Counter* cleanup_not_accepted = nullptr;
-  std::array<P::Histogram*, 4> lmtp_delay{};
-  std::array<P::Histogram*, 4> smtp_delay{};
-  absl::flat_hash_map<std::string, std::array<P::Histogram*, 4>> pipe_delay;
-  P::Histogram* qmgr_nrcpt = nullptr;
-  P::Histogram* qmgr_size = nullptr;
+  std::array<BatchedHistogram*, 4> lmtp_delay{};
+  std::array<BatchedHistogram*, 4> smtp_delay{};
+  absl::flat_hash_map<std::string, std::array<BatchedHistogram*, 4>> pipe_delay;
+  BatchedHistogram* qmgr_nrcpt = nullptr;
+  BatchedHistogram* qmgr_size = nullptr;
   P::Counter* qmgr_removed = nullptr;
   P::Counter* qmgr_expired = nullptr;
   P::Counter* smtp_deferred = nullptr;
@@ -107,7 +107,7 @@ struct MailMetrics::PerService {
   P::Counter* smtpd_fcrdns = nullptr;
   std::array<std::array<std::array<P::Counter*, 4>, kDeliveryStatusCount>, kTransportCount>
       delivery_status{};
-  std::array<std::array<P::Histogram*, 4>, kTransportCount> delivery_delay{};
+  std::array<std::array<BatchedHistogram*, 4>, kTransportCount> delivery_delay{};
   std::array<P::Counter*, kConnectErrorCount> connect_errors{};
   std::array<P::Counter*, kBounceNoticeCount> bounce_notices{};
   std::array<P::Counter*, kMilterActionCount> milter_actions{};
@@ -246,7 +246,7 @@ void MailMetrics::HandleDelivery(PerService& s, const LogRecord& record, const M
 
   // kumina's families: one observation per line, as it does.
   if (ev.has_delays) {
-    std::array<P::Histogram*, 4>* stages = nullptr;
+    std::array<BatchedHistogram*, 4>* stages = nullptr;
     P::Family<P::Histogram>* fam = nullptr;
     std::string relay;
     if (record.daemon == "smtp") {
@@ -266,7 +266,7 @@ void MailMetrics::HandleDelivery(PerService& s, const LogRecord& record, const M
           std::map<std::string, std::string> labels =
               s.Labels({{"stage", std::string(kStages[i])}});
           if (fam == f.pipe_delay) labels["relay"] = relay;
-          (*stages)[i] = &fam->Add(labels, TimeBuckets());
+          (*stages)[i] = batch_.Add(&fam->Add(labels, TimeBuckets()), TimeBuckets());
         }
         (*stages)[i]->Observe(ev.delays[i]);
       }
@@ -282,11 +282,12 @@ void MailMetrics::HandleDelivery(PerService& s, const LogRecord& record, const M
   if (!NewAttempt(record, ev)) return;
   if (ev.has_delays) {
     for (int i = 0; i < 4; ++i) {
-      P::Histogram*& h = s.delivery_delay[t][i];
+      BatchedHistogram*& h = s.delivery_delay[t][i];
       if (h == nullptr) {
-        h = &f.delivery_delay->Add(
-            s.Labels({{"transport", transport()}, {"stage", std::string(kStages[i])}}),
-            TimeBuckets());
+        h = batch_.Add(&f.delivery_delay->Add(s.Labels({{"transport", transport()},
+                                                        {"stage", std::string(kStages[i])}}),
+                                              TimeBuckets()),
+                       TimeBuckets());
       }
       h->Observe(ev.delays[i]);
     }
@@ -376,8 +377,9 @@ void MailMetrics::Handle(int label_id, const std::string& service, const std::st
       return;
     case MailKind::kQmgrInserted:
       if (s.qmgr_nrcpt == nullptr) {
-        s.qmgr_nrcpt = &f.qmgr_nrcpt->Add(svc(), RecipientBuckets());
-        s.qmgr_size = &f.qmgr_size->Add(svc(), SizeBuckets());
+        s.qmgr_nrcpt =
+            batch_.Add(&f.qmgr_nrcpt->Add(svc(), RecipientBuckets()), RecipientBuckets());
+        s.qmgr_size = batch_.Add(&f.qmgr_size->Add(svc(), SizeBuckets()), SizeBuckets());
       }
       s.qmgr_nrcpt->Observe(static_cast<double>(ev.nrcpt));
       s.qmgr_size->Observe(static_cast<double>(ev.size));

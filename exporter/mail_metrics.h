@@ -16,8 +16,10 @@
 // master.cf transport, TLS protocol/cipher/bits) a charset check and a cap on
 // distinct values, past which the value is "other".
 //
-// Counters are registered through Metrics::ExtraCounterFamily, so the state
-// file saves them; histograms are not saved (they restart from zero).
+// Counters and histograms are registered through Metrics::ExtraCounterFamily
+// and ExtraHistogramFamily, so the state file saves them. Histogram
+// observations are held in a HistogramBatch (histogram_batch.h) until
+// Publish(), which the pipeline calls once per batch of lines.
 //
 // Thread-safety: as Metrics: one ingest thread calls Handle; HTTP threads
 // only collect the registry.
@@ -33,6 +35,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "exporter/histogram_batch.h"
 #include "exporter/metrics.h"
 #include "parsers/log_record.h"
 #include "parsers/mail_flow.h"
@@ -56,6 +59,8 @@ class MailMetrics {
   // REQUIRES: ev.kind != MailKind::kNone.
   void Handle(int label_id, const std::string& service, const std::string& host,
               const LogRecord& record, const MailFlowEvent& ev);
+  // Adds the histogram observations held since the last call to the registry.
+  void Publish() { batch_.Publish(); }
 
  private:
   struct PerService;
@@ -76,6 +81,7 @@ class MailMetrics {
   absl::flat_hash_map<std::string, bool> pipe_relays_, ciphers_, bits_;
   // Last attempt key per delivery process id (bounded: cleared when large).
   absl::flat_hash_map<int64_t, uint64_t> last_attempt_;
+  HistogramBatch batch_;
 };
 
 }  // namespace pse

@@ -54,6 +54,7 @@ class MailMetricsTest : public ::testing::Test {
   }
   void Feed(absl::string_view name, long pid, absl::string_view msg) {
     pipeline_->OnLine(PipelineHarness::Line(++sec_, name, pid, msg));
+    pipeline_->PublishCounts();  // as the ingest loop does after each batch
   }
   double Value(const std::string& name, const std::map<std::string, std::string>& labels) {
     return test::MetricValue(*registry_, name, labels);
@@ -286,6 +287,7 @@ TEST_F(MailMetricsTest, HistogramsSurviveTheStateFile) {
   EXPECT_EQ(HistogramText(*registry), before);
   // And they go on from there.
   pipeline.OnLine(PipelineHarness::Line(++sec_, "postfix/smtp", 400, kRetry));
+  pipeline.PublishCounts();
   const std::map<std::string, std::string> labels = {{"service", "smtp"},
                                                      {"stage", "transmission"}};
   EXPECT_EQ(HistogramCount(*registry_, "postfix_smtp_delivery_delay_seconds", labels), 2);

@@ -127,6 +127,7 @@ void Pipeline::Process(const LogRecord& record) {
 }
 
 void Pipeline::PublishCounts() {
+  mail_->Publish();
   if (unpublished_lines_ == 0) return;
   metrics_->log_lines->Increment(static_cast<double>(unpublished_lines_));
   unpublished_lines_ = 0;

@@ -10,9 +10,10 @@
 //
 // It is the RecordSink that sources feed. It also copies a source's health
 // counters into the exporter's self metrics (SyncSourceStats).
-// postfix_exporter_log_lines_total is added once per batch of lines, by
-// PublishCounts() (which SyncSourceStats calls), not per line: an atomic
-// update per line was a measurable share of the ingest's CPU. The ingest
+// postfix_exporter_log_lines_total and the mail-flow histograms are added
+// once per batch of lines, by PublishCounts() (which SyncSourceStats calls),
+// not per line: atomic updates per line were a measurable share of the
+// ingest's CPU. The ingest
 // loop calls SyncSourceStats under the lock after every Poll, so nothing
 // that collects under that lock sees a count behind the lines read.
 // Not thread-safe: the ingest thread owns it; HTTP threads read the registry.
@@ -79,7 +80,8 @@ class Pipeline : public RecordSink {
   // Copies the cumulative counters of `stats` into the self metrics. `now`
   // is the wall clock, for the journal lag. Calls PublishCounts().
   void SyncSourceStats(const SourceStats& stats, absl::Time now);
-  // Adds the lines read since the last call to postfix_exporter_log_lines_total.
+  // Adds the lines read since the last call to postfix_exporter_log_lines_total
+  // and the held histogram observations to their histograms.
   void PublishCounts();
 
   // Adds the "metrics", "sessions", "pipeline", "triage" and "refiner"
