@@ -4,7 +4,9 @@ user names (3 log lines each, Postfix 3.9 form, 50 minutes of log time)
 through `--once`, next to a run of the same shape in which every login
 succeeds (no failure reaches triage). Prints CPU per line and peak RSS of
 both, and checks the counts: failures exact, the by-client series summing to
-them, the distinct gauges within 2%.
+them, the distinct gauges within 2%. The failure log runs once more with
+--triage.enabled=false: the cost of triage is the difference (CPU per line,
+and peak RSS).
 
 With --top-usernames K both logs run again with --triage.top_usernames=K
 (accounts at risk: every failure and every success names a new user), and
@@ -14,7 +16,8 @@ failures and to the messages. Each run is repeated --repeat times and the
 fastest kept (the machine is shared; RSS is the same every time). On a busy
 machine CPU time swings by more than the feature costs: --instructions also
 counts the instructions per line of each run under valgrind's callgrind
-(exact and repeatable; use a smaller N, callgrind is ~50x slower).
+(exact and repeatable; use a smaller N, callgrind is ~50x slower), with and
+without triage.
 
     bench/triage_attack.py build/postfix_sasl_exporter [N] [--top-usernames K] [--repeat R]
                            [--instructions]
@@ -25,6 +28,9 @@ import re
 import subprocess
 import sys
 import tempfile
+
+
+TRIAGE_OFF = ["--triage.enabled=false"]
 
 
 def write_log(path, n, fail):
@@ -90,9 +96,20 @@ def main():
         write_log(ok_log, n, False)
         cpu_ok, rss_ok, _ = run(args.exporter, ok_log, repeat=args.repeat)
         cpu_fail, rss_fail, text = run(args.exporter, fail_log, repeat=args.repeat)
+        cpu_off, rss_off, _ = run(args.exporter, fail_log, TRIAGE_OFF, args.repeat)
         print("successes: %.0f ns/line, peak RSS %d KiB" % (cpu_ok / lines * 1e9, rss_ok))
         print("failures:  %.0f ns/line, peak RSS %d KiB (+%d KiB)"
               % (cpu_fail / lines * 1e9, rss_fail, rss_fail - rss_ok))
+        print("failures with %s: %.0f ns/line, peak RSS %d KiB; triage costs %+.1f%% CPU, "
+              "%+d KiB" % (TRIAGE_OFF[0], cpu_off / lines * 1e9, rss_off,
+                           100 * (cpu_fail / cpu_off - 1), rss_fail - rss_off))
+        if args.instructions:
+            with_t = instructions(args.exporter, fail_log)
+            without = instructions(args.exporter, fail_log, TRIAGE_OFF)
+            print("failures: %.0f instructions/line, %.0f with %s; triage costs %+.1f%% "
+                  "(%.0f instructions per failure)"
+                  % (with_t / lines, without / lines, TRIAGE_OFF[0],
+                     100.0 * (with_t / without - 1), (with_t - without) / n))
         failures = total(text, "postfix_smtpd_sasl_authentication_failures_total")
         by_client = total(text, "postfix_smtpd_sasl_failures_by_client_total")
         clients = total(text, "postfix_smtpd_sasl_failing_clients")

@@ -62,6 +62,9 @@ namespace pse {
 class Triage : public FailureObserver {
  public:
   struct Options {
+    // False: no Triage at all (the pipeline creates none; its families are
+    // not exported and it costs nothing).
+    bool enabled = true;
     // K: client networks with their own series (0..100). Each costs one
     // series; the sketch holds 8K candidates.
     int top_clients = 10;
