@@ -127,11 +127,22 @@ class Triage : public FailureObserver {
   // The sketch's guaranteed recent failures of a network (0: not held).
   uint64_t Guaranteed(const triage::NetPrefix& prefix) const;
   void Promote(const triage::NetPrefix& prefix, uint64_t initial);
+  // series_filter_'s bit for a network: one of 64 by a multiplicative hash.
+  static uint64_t FilterBit(const triage::NetPrefix& p) {
+    return uint64_t{1} << (((p.lo() ^ p.hi()) * 0x9e3779b97f4a7c15ULL) >> 58);
+  }
+  // False when `prefix` surely has no series (most failures), so the
+  // series map is not probed for them.
+  bool MayHaveSeries(const triage::NetPrefix& prefix) const {
+    return (series_filter_ & FilterBit(prefix)) != 0;
+  }
   void Demote(const triage::NetPrefix& prefix);
   std::string ConfigLine() const;
 
   const Options options_;
   const int64_t window_us_;
+  // ToPrefix with the configured prefix lengths.
+  const triage::PrefixMasker masker_;
   prometheus::Family<prometheus::Counter>* by_client_;
   prometheus::Counter* other_;
   uint64_t other_value_ = 0;
@@ -139,6 +150,9 @@ class Triage : public FailureObserver {
   prometheus::Gauge* failing_usernames_;
   triage::SpaceSaving<triage::NetPrefix> sketch_;
   absl::flat_hash_map<triage::NetPrefix, Series> series_;
+  // The FilterBit of every network in series_ (and, after a demotion, of
+  // none other).
+  uint64_t series_filter_ = 0;
   triage::DistinctWindow clients_;
   triage::DistinctWindow usernames_;
   int64_t now_us_ = 0;
