@@ -16,6 +16,7 @@
 #include <cstring>
 #include <string>
 
+#include "absl/numeric/int128.h"
 #include "absl/strings/string_view.h"
 
 namespace pse {
@@ -58,43 +59,63 @@ struct NetPrefix {
   }
 };
 
+// A cheaper hash of a network than absl::Hash's three combines, for the
+// sketch's map (probed for every failure): one 64x64->128 multiply of the
+// two words, folded. Chosen keys that collide cost longer probes, never
+// more memory: the map holds at most the sketch's capacity (800).
+struct NetPrefixHash {
+  size_t operator()(const NetPrefix& p) const {
+    const uint64_t tag = uint64_t{p.bits} << 1 | uint64_t{p.v6};
+    const absl::uint128 m =
+        absl::uint128(p.lo() ^ 0x243f6a8885a308d3ULL) * (p.hi() ^ tag ^ 0x13198a2e03707344ULL);
+    return static_cast<size_t>(absl::Uint128Low64(m) ^ absl::Uint128High64(m));
+  }
+};
+
 namespace client_prefix_internal {
 
-// One to three digits of a dotted quad at `*p` (before `end`), without a
-// leading zero, at most 255; moves `*p` past them. Unrolled: it runs for
-// every failure and a loop's bookkeeping costs more than the digits.
-inline bool ParseOctet(const char** p, const char* end, uint8_t* out) {
+// One to three digits of a dotted quad at `*p`, in a buffer with a NUL
+// after the text (so no end checks), without a leading zero, at most 255,
+// then `sep`; moves `*p` past the separator. Unrolled: it runs for every
+// failure and a loop's bookkeeping costs more than the digits.
+inline bool ParseOctet(const char** p, char sep, uint8_t* out) {
   const char* q = *p;
-  if (q == end) return false;
-  unsigned v = static_cast<unsigned>(*q - '0');
+  unsigned v = static_cast<unsigned>(q[0] - '0');
   if (v > 9) return false;
-  ++q;
-  unsigned d;
-  if (q != end && (d = static_cast<unsigned>(*q - '0')) <= 9) {
+  unsigned d = static_cast<unsigned>(q[1] - '0');
+  if (d > 9) {
+    q += 1;
+  } else {
     if (v == 0) return false;  // a leading zero: inet_pton decides
     v = v * 10 + d;
-    ++q;
-    if (q != end && (d = static_cast<unsigned>(*q - '0')) <= 9) {
+    d = static_cast<unsigned>(q[2] - '0');
+    if (d > 9) {
+      q += 2;
+    } else {
       v = v * 10 + d;
-      ++q;
       if (v > 255) return false;
+      q += 3;
     }
   }
+  if (*q != sep) return false;
   *out = static_cast<uint8_t>(v);
-  *p = q;
+  *p = q + 1;
   return true;
 }
 
-// Dotted-quad IPv4, the common case, without a copy. False for anything
-// else (inet_pton then decides): a fourth digit, a fifth part or any other
-// character ends up at a '.' check or the end check.
+// Dotted-quad IPv4, the common case: "0.0.0.0" to "255.255.255.255". False
+// for anything else (inet_pton then decides): a fourth digit, a fifth part
+// or any other character fails a separator check.
 inline bool ParseDottedQuad(absl::string_view text, uint8_t* out4) {
-  const char* p = text.data();
-  const char* const end = p + text.size();
-  if (!ParseOctet(&p, end, &out4[0]) || p == end || *p++ != '.') return false;
-  if (!ParseOctet(&p, end, &out4[1]) || p == end || *p++ != '.') return false;
-  if (!ParseOctet(&p, end, &out4[2]) || p == end || *p++ != '.') return false;
-  return ParseOctet(&p, end, &out4[3]) && p == end;
+  const size_t n = text.size();
+  if (n < 7 || n > 15) return false;
+  // Zeros after the text: a digit check reads at most one byte past it.
+  char buf[16] = {};
+  std::memcpy(buf, text.data(), n);
+  const char* p = buf;
+  return ParseOctet(&p, '.', &out4[0]) && ParseOctet(&p, '.', &out4[1]) &&
+         ParseOctet(&p, '.', &out4[2]) && ParseOctet(&p, '\0', &out4[3]) &&
+         p == buf + n + 1;  // no NUL inside the text
 }
 
 }  // namespace client_prefix_internal

@@ -101,6 +101,20 @@ TEST(ClientPrefix, DottedQuadAgreesWithInetPton) {
     }
   }
   EXPECT_EQ(checked, 20 * 20 * 5 * 6);
+  // Lengths at the fast path's edges, and a NUL inside the text.
+  IpAddress a;
+  EXPECT_TRUE(ParseIpAddress("1.2.3.4", &a));
+  EXPECT_TRUE(ParseIpAddress("255.255.255.255", &a));
+  EXPECT_EQ(a.bytes[15], 255);
+  EXPECT_FALSE(ParseIpAddress("1.2.3", &a));
+  EXPECT_FALSE(ParseIpAddress("255.255.255.2555", &a));
+  EXPECT_FALSE(ParseIpAddress("1255.255.255.255", &a));
+  // The fast path stops at a NUL (inet_pton then reads up to it).
+  uint8_t four[4];
+  EXPECT_FALSE(client_prefix_internal::ParseDottedQuad(absl::string_view("1.2.3.4\0", 8), four));
+  EXPECT_FALSE(client_prefix_internal::ParseDottedQuad(absl::string_view("1.2.3\0.4", 8), four));
+  EXPECT_TRUE(client_prefix_internal::ParseDottedQuad("10.20.30.40", four));
+  EXPECT_EQ(four[3], 40);
 }
 
 TEST(ClientPrefix, StringRoundTrip) {

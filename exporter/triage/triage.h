@@ -148,7 +148,7 @@ class Triage : public FailureObserver {
   uint64_t other_value_ = 0;
   prometheus::Gauge* failing_clients_;
   prometheus::Gauge* failing_usernames_;
-  triage::SpaceSaving<triage::NetPrefix> sketch_;
+  triage::SpaceSaving<triage::NetPrefix, triage::NetPrefixHash> sketch_;
   absl::flat_hash_map<triage::NetPrefix, Series> series_;
   // The FilterBit of every network in series_ (and, after a demotion, of
   // none other).
