@@ -89,6 +89,7 @@ void DistinctWindow::OpenCurrent() {
     s.epoch = epoch_;
     s.registers.assign(registers_, 0);
     s.saved.clear();
+    s.dirty = false;
   }
   if (max_.empty()) max_.assign(registers_, 0);
   current_ = static_cast<int>(at);
@@ -113,6 +114,7 @@ bool DistinctWindow::AdvanceSlow(int64_t now_us) {
       // Memory goes back when the attack is over.
       std::vector<uint8_t>().swap(s.registers);
       std::string().swap(s.saved);
+      s.dirty = false;
       expired = true;
     }
   }
@@ -176,6 +178,10 @@ std::vector<std::string> DistinctWindow::Save() const {
   out.push_back(absl::StrCat("cfg:", options_.precision, ":", bucket_us_, ":", options_.buckets));
   for (const Slice& s : slices_) {
     if (s.epoch < 0) continue;
+    if (s.dirty) {
+      s.saved.clear();
+      s.dirty = false;
+    }
     if (s.saved.empty()) s.saved = EncodeSlice(s);
     out.push_back(s.saved);
   }

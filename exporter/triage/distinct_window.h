@@ -21,6 +21,7 @@
 #ifndef PSE_EXPORTER_TRIAGE_DISTINCT_WINDOW_H_
 #define PSE_EXPORTER_TRIAGE_DISTINCT_WINDOW_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -146,13 +147,21 @@ class DistinctWindow {
     // file is written before every scrape, and registers rarely change once
     // a slice has filled. Empty: not encoded yet.
     mutable std::string saved;
+    // A register changed since `saved` was made (set without a branch by
+    // Add, whose outcome is a coin flip while a slice fills).
+    mutable bool dirty = false;
   };
   // Add and Advance past the current slice, or with no slice for it yet.
   bool AddSlow(uint64_t hash, int64_t now_us);
   bool AdvanceSlow(int64_t now_us);
   // Sets `current_` to epoch_'s slice, clearing it if it held an older one.
   void OpenCurrent();
-  // REQUIRES: current_ >= 0.
+  // REQUIRES: current_ >= 0. Without branches on the registers: whether a
+  // value raises one is unpredictable while a slice fills, and a
+  // mispredicted branch that waits on the hash and a register load costs
+  // more than the stores. max_ >= every live slice's registers, so when the
+  // slice's register does not rise neither does max_, and the histogram
+  // update cancels out.
   bool AddToCurrent(uint64_t hash) {
     const int p = options_.precision;
     const size_t index = hash >> (64 - p);
@@ -160,15 +169,16 @@ class DistinctWindow {
     const uint8_t rank = static_cast<uint8_t>(rest == 0 ? 64 - p + 1 : absl::countl_zero(rest) + 1);
     Slice& s = slices_[static_cast<size_t>(current_)];
     uint8_t& reg = s.registers[index];
-    if (rank <= reg) return false;
-    reg = rank;
-    s.saved.clear();
+    const uint8_t old = reg;
+    reg = std::max(old, rank);
+    s.dirty |= rank > old;
     uint8_t& max = max_[index];
-    if (rank <= max) return false;
-    --hist_[max];
-    ++hist_[rank];
-    max = rank;
-    return true;
+    const uint8_t old_max = max;
+    const uint8_t new_max = std::max(old_max, rank);
+    --hist_[old_max];
+    ++hist_[new_max];
+    max = new_max;
+    return new_max != old_max;
   }
   // Moves epoch_ (and next_epoch_us_ with it); no current slice.
   void SetEpoch(int64_t epoch);

@@ -98,13 +98,13 @@ void Triage::OnFailures(absl::string_view client_addr, absl::string_view usernam
   triage::IpAddress addr;
   if (ParseIpAddress(client_addr, &addr)) {
     // HashBytes of the 16 bytes (the registers in state files depend on it).
-    if (clients_.Add(triage::HashBytes16(addr.bytes.data()), now_us_)) clients_changed_ = true;
+    clients_changed_ |= clients_.Add(triage::HashBytes16(addr.bytes.data()), now_us_);
     CountPrefix(masker_(addr), n);
   } else {
     AddOther(n);
   }
   if (!username.empty() && username != "(unavailable)") {
-    if (usernames_.Add(triage::HashBytes(username), now_us_)) usernames_changed_ = true;
+    usernames_changed_ |= usernames_.Add(triage::HashBytes(username), now_us_);
     if (accounts_) accounts_->OnFailures(username, n);
   }
 }
