@@ -156,12 +156,11 @@ class DistinctWindow {
   bool AdvanceSlow(int64_t now_us);
   // Sets `current_` to epoch_'s slice, clearing it if it held an older one.
   void OpenCurrent();
-  // REQUIRES: current_ >= 0. Without branches on the registers: whether a
-  // value raises one is unpredictable while a slice fills, and a
-  // mispredicted branch that waits on the hash and a register load costs
-  // more than the stores. max_ >= every live slice's registers, so when the
-  // slice's register does not rise neither does max_, and the histogram
-  // update cancels out.
+  // REQUIRES: current_ >= 0. The slice's register is raised without a
+  // branch: whether a value raises it is a coin flip while a slice fills,
+  // and a mispredicted branch that waits on the hash and a register load
+  // costs more than the store. max_ (>= every live slice's registers, so it
+  // can only rise where the slice's register did) rises far less often.
   bool AddToCurrent(uint64_t hash) {
     const int p = options_.precision;
     const size_t index = hash >> (64 - p);
@@ -173,12 +172,11 @@ class DistinctWindow {
     reg = std::max(old, rank);
     s.dirty |= rank > old;
     uint8_t& max = max_[index];
-    const uint8_t old_max = max;
-    const uint8_t new_max = std::max(old_max, rank);
-    --hist_[old_max];
-    ++hist_[new_max];
-    max = new_max;
-    return new_max != old_max;
+    if (rank <= max) return false;
+    --hist_[max];
+    ++hist_[rank];
+    max = rank;
+    return true;
   }
   // Moves epoch_ (and next_epoch_us_ with it); no current slice.
   void SetEpoch(int64_t epoch);
