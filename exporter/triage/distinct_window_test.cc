@@ -151,6 +151,9 @@ TEST(HashBytes, EveryLengthMatchesTheByteLoop) {
   const std::string addr = text.substr(3, 16);
   EXPECT_EQ(HashBytes16(reinterpret_cast<const uint8_t*>(addr.data())), HashBytes(addr));
   EXPECT_EQ(HashBytes16(reinterpret_cast<const uint8_t*>(addr.data())), ByteLoopHash(addr));
+  // An IPv4 address (first eight bytes zero) takes the constant first word.
+  const std::string v4("\0\0\0\0\0\0\0\0\0\0\0\0\xc0\x00\x02\x07", 16);
+  EXPECT_EQ(HashBytes16(reinterpret_cast<const uint8_t*>(v4.data())), ByteLoopHash(v4));
 }
 
 TEST(DistinctWindow, AddsAcrossSlicesAndAfterRestore) {
