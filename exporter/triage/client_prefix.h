@@ -111,7 +111,14 @@ inline bool ParseDottedQuad(absl::string_view text, uint8_t* out4) {
   if (n < 7 || n > 15) return false;
   // Zeros after the text: a digit check reads at most one byte past it.
   char buf[16] = {};
-  std::memcpy(buf, text.data(), n);
+  // Two fixed-size copies that overlap instead of a memcpy call of n bytes.
+  if (n >= 8) {
+    std::memcpy(buf, text.data(), 8);
+    std::memcpy(buf + n - 8, text.data() + n - 8, 8);
+  } else {
+    std::memcpy(buf, text.data(), 4);
+    std::memcpy(buf + 3, text.data() + 3, 4);
+  }
   const char* p = buf;
   return ParseOctet(&p, '.', &out4[0]) && ParseOctet(&p, '.', &out4[1]) &&
          ParseOctet(&p, '.', &out4[2]) && ParseOctet(&p, '\0', &out4[3]) &&

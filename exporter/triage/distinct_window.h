@@ -92,8 +92,13 @@ inline uint64_t HashBytes(absl::string_view bytes) {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(bytes.data());
   size_t n = bytes.size();
   uint64_t h = Start(n);
+  const bool long_enough = n >= 8;
   for (; n >= 8; n -= 8, p += 8) h = Mix(h, LoadLE64(p));
-  if (n > 0) h = Mix(h, LoadTail(p, n));
+  if (n > 0) {
+    // The last n bytes are the top of the word that ends with them (its
+    // other bytes were mixed in already): one load, no byte assembly.
+    h = Mix(h, long_enough ? LoadLE64(p + n - 8) >> (8 * (8 - n)) : LoadTail(p, n));
+  }
   return Finish(h);
 }
 
