@@ -36,7 +36,9 @@
 // two HLL adds (word hashes, the slice's register raised without a
 // branch), one sketch add that usually hits the last network's slot, one
 // counter increment; the series map is probed only when a 64-bit filter
-// says so. Memory is fixed by K, N and the window's slices.
+// says so. Failures interleaved from more networks than the sketch holds
+// evict on every add: ~940 instructions each. Memory is fixed by K, N and
+// the window's slices.
 //
 // State across restarts: Save/Restore (the "triage" section of the state
 // file) keep the series, the sketch and the windows.
