@@ -21,10 +21,11 @@ counts the instructions per line of each run under valgrind's callgrind
 without triage.
 
     bench/triage_attack.py build/postfix_sasl_exporter [N] [--top-usernames K] [--repeat R]
-                           [--instructions]
+                           [--instructions] [--shuffle]
 """
 import argparse
 import os
+import random
 import re
 import resource
 import subprocess
@@ -35,21 +36,27 @@ import tempfile
 TRIAGE_OFF = ["--triage.enabled=false"]
 
 
-def write_log(path, n, fail):
+def write_log(path, n, fail, shuffle=False):
+    """Login i comes from address and user number i, or with `shuffle` from
+    a fixed random permutation of them (networks interleaved)."""
+    order = list(range(n))
+    if shuffle:
+        random.Random(1).shuffle(order)
     with open(path, "w") as out:
         for i in range(n):
             t = i * 3000 // n
             ts = "Jul  5 %02d:%02d:%02d" % (10 + t // 3600, (t // 60) % 60, t % 60)
-            a = "10.%d.%d.%d" % ((i >> 16) & 255, (i >> 8) & 255, i & 255)
+            j = order[i]
+            a = "10.%d.%d.%d" % ((j >> 16) & 255, (j >> 8) & 255, j & 255)
             pid = 10000 + i % 50000
             p = "%s mx postfix/submission/smtpd[%d]: " % (ts, pid)
             out.write(p + "connect from unknown[%s]\n" % a)
             if fail:
                 out.write(p + "warning: unknown[%s]: SASL LOGIN authentication failed: "
-                          "(reason unavailable), sasl_username=user%d\n" % (a, i))
+                          "(reason unavailable), sasl_username=user%d\n" % (a, j))
             else:
                 out.write(p + "Q%07X: client=unknown[%s], sasl_method=LOGIN, sasl_username=user%d\n"
-                          % (i, a, i))
+                          % (i, a, j))
             out.write(p + "disconnect from unknown[%s] ehlo=1 auth=%s quit=1 commands=2/3\n"
                       % (a, "0/1" if fail else "1"))
 
@@ -104,14 +111,16 @@ def main():
     ap.add_argument("--top-usernames", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--instructions", action="store_true")
+    ap.add_argument("--shuffle", action="store_true",
+                    help="logins in random order: the networks interleave (the sketch evicts)")
     args = ap.parse_args()
     n = args.n
     lines = 3 * n
     ok = True
     with tempfile.TemporaryDirectory() as d:
         fail_log, ok_log = os.path.join(d, "fail.log"), os.path.join(d, "ok.log")
-        write_log(fail_log, n, True)
-        write_log(ok_log, n, False)
+        write_log(fail_log, n, True, args.shuffle)
+        write_log(ok_log, n, False, args.shuffle)
         cpu_ok, rss_ok, _ = run(args.exporter, ok_log, repeat=args.repeat)
         (cpu_fail, rss_fail, text), (cpu_off, rss_off, _) = run_pair(
             args.exporter, fail_log, [], TRIAGE_OFF, args.repeat)

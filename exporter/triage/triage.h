@@ -37,7 +37,7 @@
 // branch), one sketch add that usually hits the last network's slot, one
 // counter increment; the series map is probed only when a 64-bit filter
 // says so. Failures interleaved from more networks than the sketch holds
-// evict on every add: ~940 instructions each. Memory is fixed by K, N and
+// evict on every add: ~950 instructions each (--shuffle). Memory is fixed by K, N and
 // the window's slices.
 //
 // State across restarts: Save/Restore (the "triage" section of the state
