@@ -188,6 +188,9 @@ void DeclareOptions(OptionSet* o, Settings* s) {
              "several Postfix hosts, whose pids collide); lines naming no host are one more host");
 
   Triage::Options& triage = s->pipeline.triage;
+  o->AddBool("triage.enabled", &triage.enabled,
+             "attack triage: the by-client, failing-clients, failing-usernames (and by-username) "
+             "families; false leaves them out and saves their CPU");
   o->AddInt("triage.top_clients", &triage.top_clients, 0, Triage::kMaxTopClients,
             "client networks with their own postfix_smtpd_sasl_failures_by_client_total series "
             "(the heaviest failing ones); the rest are client=\"other\"");

@@ -19,7 +19,8 @@ Pipeline::Pipeline(const Options& options, Metrics* metrics)
       mail_(std::make_unique<MailMetrics>(metrics)),
       postscreen_(std::make_unique<PostscreenSessions>(
           metrics->registry(), absl::ToInt64Microseconds(options.state.peak_window))),
-      triage_(std::make_unique<Triage>(options.triage, metrics->registry())),
+      triage_(options.triage.enabled ? std::make_unique<Triage>(options.triage, metrics->registry())
+                                     : nullptr),
       refiner_(std::make_unique<ReasonRefiner>(
           options.refiner, metrics,
           [this](ServiceId service, SaslMethod method, FailureReason reason,
@@ -46,7 +47,7 @@ void Pipeline::Advance(int64_t ts) {
   metrics_->log_last_timestamp->Set(static_cast<double>(newest_us_) / 1e6);
   state_.AdvanceTime(ts);
   postscreen_->AdvanceTime(ts);
-  triage_->AdvanceTime(ts);
+  if (triage_) triage_->AdvanceTime(ts);
   refiner_->AdvanceTime(ts);
 }
 
@@ -120,7 +121,7 @@ void Pipeline::Process(const LogRecord& record) {
     }
   }
   if (event.type == EventType::kIgnored) return;
-  if (event.type == EventType::kMessageQueued && !event.sasl_username.empty()) {
+  if (triage_ && event.type == EventType::kMessageQueued && !event.sasl_username.empty()) {
     triage_->OnAuthenticatedMessage(event.client_addr, event.sasl_username);
   }
   state_.Handle(id, state_.Key(record.host, record.pid), event);
@@ -145,7 +146,7 @@ void Pipeline::SyncSourceStats(const SourceStats& s, absl::Time now) {
   sync(metrics_->lines_too_long, s.lines_too_long, &synced_.lines_too_long);
   sync(metrics_->source_errors, s.errors, &synced_.errors);
   // Once per batch of lines, not per failure (see Triage::PublishGauges).
-  triage_->PublishGauges();
+  if (triage_) triage_->PublishGauges();
   if (s.idle && s.newest_entry_us > 0) {
     double lag = absl::ToDoubleSeconds(now - absl::FromUnixMicros(s.newest_entry_us));
     metrics_->journal_lag->Set(lag > 0 ? lag : 0);
@@ -157,7 +158,13 @@ void Pipeline::SaveState(StateDocument* doc,
   doc->sections["pipeline"] = {absl::StrCat("newest ", newest_us_)};
   doc->sections["metrics"] = metrics_->SaveValues(collected);
   doc->sections["sessions"] = state_.Save();
-  doc->sections["triage"] = triage_->Save();
+  // Off: a triage section read at start goes back unchanged, for when it
+  // is turned on again.
+  if (triage_) {
+    doc->sections["triage"] = triage_->Save();
+  } else if (!kept_triage_.empty()) {
+    doc->sections["triage"] = kept_triage_;
+  }
   doc->sections["refiner"] = refiner_->Save(services_);
   doc->sections["postscreen"] = postscreen_->Save();
 }
@@ -176,7 +183,13 @@ absl::Status Pipeline::RestoreState(const StateDocument& doc) {
   absl::Status st = metrics_->RestoreValues(doc.sections.at("metrics"));
   if (st.ok()) st = state_.Restore(doc.sections.at("sessions"), &services_);
   auto triage = doc.sections.find("triage");
-  if (st.ok() && triage != doc.sections.end()) st = triage_->Restore(triage->second);
+  if (st.ok() && triage != doc.sections.end()) {
+    if (triage_) {
+      st = triage_->Restore(triage->second);
+    } else {
+      kept_triage_ = triage->second;
+    }
+  }
   auto refiner = doc.sections.find("refiner");
   if (st.ok() && refiner != doc.sections.end()) {
     st = refiner_->Restore(refiner->second, &services_);

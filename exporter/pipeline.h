@@ -120,7 +120,10 @@ class Pipeline : public RecordSink {
   // Concurrent postscreen sessions (postfix_postscreen_sessions[_max]).
   std::unique_ptr<PostscreenSessions> postscreen_;
   // Fed by state_'s failure counting; registers in the metrics' registry.
+  // Null when --triage.enabled is false.
   std::unique_ptr<Triage> triage_;
+  // With triage off: the state file's triage section, saved back as it was.
+  std::vector<std::string> kept_triage_;
   // Holds state_'s unspecified failures; counts them through state_.
   std::unique_ptr<ReasonRefiner> refiner_;
   // Tick(): lines read since the last tick, and the wall time and log time

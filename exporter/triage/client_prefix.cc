@@ -15,37 +15,7 @@ constexpr uint8_t kV4MappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xf
 
 }  // namespace
 
-namespace {
-
-// Dotted-quad IPv4, the common case, without a copy. False for anything
-// else (inet_pton then decides).
-bool ParseDottedQuad(absl::string_view text, uint8_t* out4) {
-  const char* p = text.data();
-  const char* const end = p + text.size();
-  for (int part = 0; part < 4; ++part) {
-    if (part > 0) {
-      if (p == end || *p != '.') return false;
-      ++p;
-    }
-    const char* const start = p;
-    unsigned value = 0;
-    while (p != end && p - start < 3 && static_cast<unsigned>(*p - '0') < 10) {
-      value = value * 10 + static_cast<unsigned>(*p - '0');
-      ++p;
-    }
-    // No digits, above 255, or a leading zero (not dotted-quad as Postfix
-    // writes it: inet_pton decides).
-    if (p == start || value > 255 || (p - start > 1 && *start == '0')) return false;
-    out4[part] = static_cast<uint8_t>(value);
-  }
-  return p == end;
-}
-
-}  // namespace
-
-bool ParseIpAddress(absl::string_view text, IpAddress* out) {
-  *out = IpAddress();
-  if (ParseDottedQuad(text, out->bytes.data() + 12)) return true;
+bool ParseIpAddressSlow(absl::string_view text, IpAddress* out) {
   // inet_pton wants a NUL-terminated string; the longest address text
   // (IPv4-mapped IPv6) is 45 bytes. A zone ("%eth0") is not part of it.
   const size_t zone = text.find('%');
@@ -80,6 +50,17 @@ NetPrefix ToPrefix(const IpAddress& addr, int v4_bits, int v6_bits) {
     std::memset(p.bytes.data() + whole + 1, 0, 15 - whole);
   }
   return p;
+}
+
+PrefixMasker::PrefixMasker(int v4_bits, int v6_bits) {
+  // The masks are the prefixes of an address with every bit set.
+  IpAddress ones;
+  ones.bytes.fill(0xff);
+  for (bool v6 : {false, true}) {
+    ones.v6 = v6;
+    const NetPrefix p = ToPrefix(ones, v4_bits, v6_bits);
+    (v6 ? v6_ : v4_) = Mask{p.lo(), p.hi(), p.bits};
+  }
 }
 
 std::string PrefixString(const NetPrefix& p) {

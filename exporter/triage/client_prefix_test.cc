@@ -1,5 +1,11 @@
 #include "exporter/triage/client_prefix.h"
 
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace pse {
@@ -52,6 +58,63 @@ TEST(ClientPrefix, SameNetworkSamePrefix) {
   EXPECT_EQ(ToPrefix(a, 24, 64), ToPrefix(b, 24, 64));
   ASSERT_TRUE(ParseIpAddress("192.0.3.1", &b));
   EXPECT_NE(ToPrefix(a, 24, 64), ToPrefix(b, 24, 64));
+}
+
+TEST(ClientPrefix, MaskerIsToPrefix) {
+  IpAddress v4, v6;
+  ASSERT_TRUE(ParseIpAddress("203.0.113.77", &v4));
+  ASSERT_TRUE(ParseIpAddress("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", &v6));
+  for (int v4_bits = 0; v4_bits <= 32; ++v4_bits) {
+    for (int v6_bits = 0; v6_bits <= 128; ++v6_bits) {
+      const PrefixMasker masker(v4_bits, v6_bits);
+      for (const IpAddress& a : {v4, v6}) {
+        ASSERT_EQ(masker(a), ToPrefix(a, v4_bits, v6_bits)) << v4_bits << " " << v6_bits;
+        ASSERT_EQ(PrefixString(masker(a)), PrefixString(ToPrefix(a, v4_bits, v6_bits)));
+      }
+    }
+  }
+}
+
+// The dotted-quad fast path and inet_pton agree on texts near the edges.
+TEST(ClientPrefix, DottedQuadAgreesWithInetPton) {
+  const char* parts[] = {"0",   "1",   "9",    "10", "01", "99", "100", "199", "255", "256",
+                         "300", "999", "1000", "",   "a",  "2a", " 1",  "+1",  "-1",  "0x1"};
+  int checked = 0;
+  for (const char* a : parts) {
+    for (const char* b : parts) {
+      for (const char* c : {"0", "255", "256", "07", ""}) {
+        for (const char* tail : {"", ".", ".1", "x", "%eth0", " "}) {
+          const std::string text = absl::StrCat(a, ".", b, ".", c, ".4", tail);
+          IpAddress got;
+          const bool ok = ParseIpAddress(text, &got);
+          unsigned char want[4];
+          const std::string unzoned = text.substr(0, text.find('%'));
+          const bool want_ok = inet_pton(AF_INET, unzoned.c_str(), want) == 1;
+          ASSERT_EQ(ok, want_ok) << text;
+          if (ok) {
+            ASSERT_EQ(std::memcmp(got.bytes.data() + 12, want, 4), 0) << text;
+            ASSERT_FALSE(got.v6);
+          }
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 20 * 20 * 5 * 6);
+  // Lengths at the fast path's edges, and a NUL inside the text.
+  IpAddress a;
+  EXPECT_TRUE(ParseIpAddress("1.2.3.4", &a));
+  EXPECT_TRUE(ParseIpAddress("255.255.255.255", &a));
+  EXPECT_EQ(a.bytes[15], 255);
+  EXPECT_FALSE(ParseIpAddress("1.2.3", &a));
+  EXPECT_FALSE(ParseIpAddress("255.255.255.2555", &a));
+  EXPECT_FALSE(ParseIpAddress("1255.255.255.255", &a));
+  // The fast path stops at a NUL (inet_pton then reads up to it).
+  uint8_t four[4];
+  EXPECT_FALSE(client_prefix_internal::ParseDottedQuad(absl::string_view("1.2.3.4\0", 8), four));
+  EXPECT_FALSE(client_prefix_internal::ParseDottedQuad(absl::string_view("1.2.3\0.4", 8), four));
+  EXPECT_TRUE(client_prefix_internal::ParseDottedQuad("10.20.30.40", four));
+  EXPECT_EQ(four[3], 40);
 }
 
 TEST(ClientPrefix, StringRoundTrip) {

@@ -50,44 +50,6 @@ char RegisterChar(uint8_t v) { return static_cast<char>('0' + v); }
 
 }  // namespace
 
-uint64_t HashBytes(absl::string_view bytes) {
-  // Eight bytes at a time (read as little-endian, so the value is the same
-  // on every host), each word multiplied in; the finaliser (MurmurHash3's
-  // fmix64 constants) mixes the high bits HyperLogLog indexes by. It runs
-  // for every failure, so it must be cheap more than strong: the input is
-  // not secret and collisions only cost accuracy.
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  size_t n = bytes.size();
-  uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
-  auto mix = [&h](uint64_t w) {
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 29;
-  };
-  while (n >= 8) {
-    uint64_t w;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    std::memcpy(&w, p, 8);  // one load; the same value as the loop below
-#else
-    w = 0;
-    for (int i = 7; i >= 0; --i) w = (w << 8) | p[i];
-#endif
-    mix(w);
-    p += 8;
-    n -= 8;
-  }
-  if (n > 0) {
-    uint64_t w = 0;
-    for (size_t i = n; i-- > 0;) w = (w << 8) | p[i];
-    mix(w);
-  }
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
 double EstimateFromHistogram(const std::vector<uint32_t>& hist, int precision) {
   const double m = static_cast<double>(uint64_t{1} << precision);
   const int q = 64 - precision;
@@ -108,35 +70,41 @@ DistinctWindow::DistinctWindow(const Options& options)
       slices_(std::max(1, options.buckets) + 1),
       hist_(64 - options.precision + 2, 0) {
   hist_[0] = static_cast<uint32_t>(registers_);
+  SetEpoch(0);
 }
 
-bool DistinctWindow::Add(uint64_t hash, int64_t now_us) {
-  bool changed = Advance(now_us);
-  Slice& s = slices_[epoch_ % slices_.size()];
+void DistinctWindow::SetEpoch(int64_t epoch) {
+  epoch_ = epoch;
+  current_ = -1;
+  // Saturates: a log time this far out is never reached.
+  next_epoch_us_ = epoch_ >= std::numeric_limits<int64_t>::max() / bucket_us_ - 1
+                       ? std::numeric_limits<int64_t>::max()
+                       : (epoch_ + 1) * bucket_us_;
+}
+
+void DistinctWindow::OpenCurrent() {
+  const size_t at = static_cast<size_t>(epoch_ % static_cast<int64_t>(slices_.size()));
+  Slice& s = slices_[at];
   if (s.epoch != epoch_) {
     s.epoch = epoch_;
     s.registers.assign(registers_, 0);
     s.saved.clear();
+    s.dirty = false;
   }
   if (max_.empty()) max_.assign(registers_, 0);
-  const int p = options_.precision;
-  const size_t index = hash >> (64 - p);
-  const uint64_t rest = hash << p;
-  const uint8_t rank = static_cast<uint8_t>(rest == 0 ? 64 - p + 1 : absl::countl_zero(rest) + 1);
-  if (rank <= s.registers[index]) return changed;
-  s.registers[index] = rank;
-  s.saved.clear();
-  if (rank <= max_[index]) return changed;
-  --hist_[max_[index]];
-  ++hist_[rank];
-  max_[index] = rank;
-  return true;
+  current_ = static_cast<int>(at);
 }
 
-bool DistinctWindow::Advance(int64_t now_us) {
+bool DistinctWindow::AddSlow(uint64_t hash, int64_t now_us) {
+  const bool changed = Advance(now_us);
+  if (current_ < 0) OpenCurrent();
+  return AddToCurrent(hash) || changed;
+}
+
+bool DistinctWindow::AdvanceSlow(int64_t now_us) {
   const int64_t e = EpochOf(now_us);
   if (e <= epoch_) return false;
-  epoch_ = e;
+  SetEpoch(e);
   // The current slice plus the (buckets - 1) before it: slices_ has one
   // more, so the slice being replaced is always an expired one.
   Slice* gone = nullptr;
@@ -164,6 +132,7 @@ bool DistinctWindow::Advance(int64_t now_us) {
       // Memory goes back when the attack is over.
       std::vector<uint8_t>().swap(s.registers);
       std::string().swap(s.saved);
+      s.dirty = false;
     }
   }
   return true;
@@ -254,6 +223,10 @@ std::vector<std::string> DistinctWindow::Save() const {
   out.push_back(absl::StrCat("cfg:", options_.precision, ":", bucket_us_, ":", options_.buckets));
   for (const Slice& s : slices_) {
     if (s.epoch < 0) continue;
+    if (s.dirty) {
+      s.saved.clear();
+      s.dirty = false;
+    }
     if (s.saved.empty()) s.saved = EncodeSlice(s);
     out.push_back(s.saved);
   }
@@ -334,7 +307,7 @@ bool DistinctWindow::Restore(const std::vector<std::string>& tokens) {
     }
     newest = std::max(newest, epoch);
   }
-  epoch_ = std::max(epoch_, newest);
+  SetEpoch(std::max(epoch_, newest));
   Rebuild();
   return true;
 }

@@ -17,7 +17,8 @@
 // hold for the decayed counts (halving is monotone, ties round down).
 //
 // Counters sit in an indexed min-heap (Add and eviction are O(log capacity))
-// plus a hash map from item to slot: memory is fixed at construction.
+// plus a hash map from item to slot: memory is fixed at construction. The
+// slot of the last item added is tried before the map.
 // Not thread-safe.
 #ifndef PSE_EXPORTER_TRIAGE_SPACE_SAVING_H_
 #define PSE_EXPORTER_TRIAGE_SPACE_SAVING_H_
@@ -28,11 +29,13 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 
 namespace pse {
 namespace triage {
 
-template <typename Key>
+// `Hash` hashes a Key for the item-to-slot map (absl's by default).
+template <typename Key, typename Hash = absl::Hash<Key>>
 class SpaceSaving {
  public:
   struct Entry {
@@ -57,32 +60,13 @@ class SpaceSaving {
   const Entry& Add(const Key& key, uint64_t weight, Key* evicted = nullptr,
                    bool* did_evict = nullptr) {
     if (did_evict != nullptr) *did_evict = false;
-    auto found = index_.find(key);
-    size_t slot;
-    if (found != index_.end()) {
-      slot = found->second;
+    const size_t slot = last_slot_;
+    if (slot < slots_.size() && slots_[slot].key == key) {
       slots_[slot].count += weight;
-    } else if (slots_.size() < capacity_) {
-      slot = slots_.size();
-      slots_.push_back(Entry{key, weight, 0});
-      pos_.push_back(heap_.size());
-      heap_.push_back(slot);
-      index_.emplace(key, slot);
-      SiftUp(pos_[slot]);
+      SiftDown(pos_[slot]);
       return slots_[slot];
-    } else {
-      slot = heap_[0];
-      Entry& e = slots_[slot];
-      if (evicted != nullptr) *evicted = e.key;
-      if (did_evict != nullptr) *did_evict = true;
-      index_.erase(e.key);
-      e.key = key;
-      e.error = e.count;
-      e.count += weight;
-      index_.emplace(key, slot);
     }
-    SiftDown(pos_[slot]);
-    return slots_[slot];
+    return AddByMap(key, weight, evicted, did_evict);
   }
 
   // The entry of `key`, or null when it is not held.
@@ -115,6 +99,38 @@ class SpaceSaving {
   }
 
  private:
+  // Add for an item other than the last one.
+  const Entry& AddByMap(const Key& key, uint64_t weight, Key* evicted, bool* did_evict) {
+    size_t slot;
+    auto found = index_.find(key);
+    if (found != index_.end()) {
+      slot = found->second;
+      slots_[slot].count += weight;
+    } else if (slots_.size() < capacity_) {
+      slot = slots_.size();
+      slots_.push_back(Entry{key, weight, 0});
+      pos_.push_back(heap_.size());
+      heap_.push_back(slot);
+      index_.emplace(key, slot);
+      SiftUp(pos_[slot]);
+      last_slot_ = slot;
+      return slots_[slot];
+    } else {
+      slot = heap_[0];
+      Entry& e = slots_[slot];
+      if (evicted != nullptr) *evicted = e.key;
+      if (did_evict != nullptr) *did_evict = true;
+      index_.erase(e.key);
+      e.key = key;
+      e.error = e.count;
+      e.count += weight;
+      index_.emplace(key, slot);
+    }
+    last_slot_ = slot;
+    SiftDown(pos_[slot]);
+    return slots_[slot];
+  }
+
   uint64_t CountAt(size_t heap_index) const { return slots_[heap_[heap_index]].count; }
   void Swap(size_t a, size_t b) {
     std::swap(heap_[a], heap_[b]);
@@ -145,7 +161,12 @@ class SpaceSaving {
   std::vector<Entry> slots_;
   std::vector<size_t> heap_;  // slot indices, min count first
   std::vector<size_t> pos_;   // slot -> index in heap_
-  absl::flat_hash_map<Key, size_t> index_;
+  absl::flat_hash_map<Key, size_t, Hash> index_;
+  // The slot Add last counted in. Failures come in bursts from one network,
+  // so the next Add is often for the same item, and comparing one key
+  // costs less than probing the map. It checks itself: a slot's key changes
+  // only when the slot is reused for another item.
+  size_t last_slot_ = 0;
 };
 
 }  // namespace triage

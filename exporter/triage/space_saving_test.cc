@@ -61,6 +61,30 @@ TEST(SpaceSaving, ErrorBoundAndHeavyHittersHeld) {
   }
 }
 
+// Repeats of one item (the last-slot shortcut) interleaved with evictions
+// that reuse that item's slot for another: counts stay those of the map path.
+TEST(SpaceSaving, RepeatsAndReusedSlotsCountLikeTheMap) {
+  SpaceSaving<int> s(2);
+  s.Add(1, 1);
+  s.Add(1, 1);  // same slot as before
+  s.Add(2, 5);
+  s.Add(3, 1);  // evicts 1 (count 2): slot 0 now holds 3
+  EXPECT_EQ(s.Find(1), nullptr);
+  const auto& e = s.Add(1, 1);  // not the slot's old item: evicts 3 (count 3)
+  EXPECT_EQ(e.key, 1);
+  EXPECT_EQ(e.count, 4u);
+  EXPECT_EQ(e.error, 3u);
+  EXPECT_EQ(s.Find(3), nullptr);
+  s.Add(1, 2);
+  s.Add(1, 2);
+  EXPECT_EQ(s.Find(1)->count, 8u);
+  EXPECT_EQ(s.Find(2)->count, 5u);
+  // The heap still puts the smallest first: a newcomer replaces 2.
+  EXPECT_EQ(s.Add(4, 1).error, 5u);
+  EXPECT_EQ(s.Find(2), nullptr);
+  EXPECT_EQ(s.Find(1)->count, 8u);
+}
+
 TEST(SpaceSaving, HalveDecaysCounts) {
   SpaceSaving<int> s(2);
   s.Add(1, 9);

@@ -34,6 +34,7 @@ size_t SketchCapacity(const Triage::Options& o) {
 Triage::Triage(const Options& options, P::Registry* registry)
     : options_(options),
       window_us_(WindowMicros(options)),
+      masker_(options.client_prefix_v4, options.client_prefix_v6),
       sketch_(SketchCapacity(options)),
       clients_(WindowOptions(options)),
       usernames_(WindowOptions(options)) {
@@ -96,15 +97,14 @@ void Triage::OnFailures(absl::string_view client_addr, absl::string_view usernam
   if (n == 0) return;
   triage::IpAddress addr;
   if (ParseIpAddress(client_addr, &addr)) {
-    const absl::string_view key(reinterpret_cast<const char*>(addr.bytes.data()),
-                                addr.bytes.size());
-    if (clients_.Add(triage::HashBytes(key), now_us_)) clients_changed_ = true;
-    CountPrefix(ToPrefix(addr, options_.client_prefix_v4, options_.client_prefix_v6), n);
+    // HashBytes of the 16 bytes (the registers in state files depend on it).
+    clients_changed_ |= clients_.Add(triage::HashBytes16(addr.bytes.data()), now_us_);
+    CountPrefix(masker_(addr), n);
   } else {
     AddOther(n);
   }
   if (!username.empty() && username != "(unavailable)") {
-    if (usernames_.Add(triage::HashBytes(username), now_us_)) usernames_changed_ = true;
+    usernames_changed_ |= usernames_.Add(triage::HashBytes(username), now_us_);
     if (accounts_) accounts_->OnFailures(username, n);
   }
 }
@@ -131,13 +131,15 @@ void Triage::CountPrefix(const triage::NetPrefix& prefix, uint32_t n) {
   triage::NetPrefix evicted;
   bool did_evict = false;
   const uint64_t guaranteed = sketch_.Add(prefix, n, &evicted, &did_evict).guaranteed();
-  if (did_evict && series_.contains(evicted)) weakest_valid_ = false;
-  auto found = series_.find(prefix);
-  if (found != series_.end()) {
-    if (weakest_valid_ && prefix == weakest_) weakest_valid_ = false;
-    found->second.counter->Increment(n);
-    found->second.value += n;
-    return;
+  if (did_evict && MayHaveSeries(evicted) && series_.contains(evicted)) weakest_valid_ = false;
+  if (MayHaveSeries(prefix)) {
+    auto found = series_.find(prefix);
+    if (found != series_.end()) {
+      if (weakest_valid_ && prefix == weakest_) weakest_valid_ = false;
+      found->second.counter->Increment(n);
+      found->second.value += n;
+      return;
+    }
   }
   if (guaranteed < static_cast<uint64_t>(std::max(1, options_.min_count))) {
     AddOther(n);
@@ -174,6 +176,7 @@ void Triage::Promote(const triage::NetPrefix& prefix, uint64_t initial) {
   P::Counter& c = by_client_->Add({{"client", triage::PrefixString(prefix)}});
   if (initial > 0) c.Increment(static_cast<double>(initial));
   series_.emplace(prefix, Series{&c, initial});
+  series_filter_ |= FilterBit(prefix);
   weakest_valid_ = false;
 }
 
@@ -184,12 +187,15 @@ void Triage::Demote(const triage::NetPrefix& prefix) {
   AddOther(found->second.value);
   by_client_->Remove(found->second.counter);
   series_.erase(found);
+  series_filter_ = 0;
+  for (const auto& [key, series] : series_) series_filter_ |= FilterBit(key);
   weakest_valid_ = false;
 }
 
 size_t Triage::MemoryBytes() const {
   return clients_.MemoryBytes() + usernames_.MemoryBytes() +
-         sketch_.capacity() * (sizeof(triage::SpaceSaving<triage::NetPrefix>::Entry) + 48) +
+         sketch_.capacity() *
+             (sizeof(triage::SpaceSaving<triage::NetPrefix, triage::NetPrefixHash>::Entry) + 48) +
          (accounts_ ? accounts_->MemoryBytes() : 0);
 }
 
@@ -264,7 +270,7 @@ absl::Status Triage::Restore(const std::vector<std::string>& lines) {
       }
       series.emplace_back(prefix, v);
     } else if (t[0] == "sketch") {
-      triage::SpaceSaving<triage::NetPrefix>::Entry e;
+      triage::SpaceSaving<triage::NetPrefix, triage::NetPrefixHash>::Entry e;
       if (t.size() != 4 || !triage::ParsePrefixString(t[1], &e.key) ||
           !absl::SimpleAtoi(t[2], &e.count) || !absl::SimpleAtoi(t[3], &e.error)) {
         return bad();

@@ -27,10 +27,18 @@
 // With --triage.top_usernames, the accounts at risk too (accounts.h): the
 // user names failing most and submitting most, as keyed hashes.
 //
-// Cost (callgrind, 100k failures each from a new address and user name):
-// ~910 instructions per failure, ~1,290 with the accounts families, against
-// ~7,150 for the rest of the failure's three lines; memory is fixed by K,
-// N and the window's slices.
+// Cost (bench/triage_attack.py, 100k failures each from a new address and
+// user name, callgrind, against --triage.enabled=false): ~480 instructions
+// per failure (+7.5% per line), ~820 with --triage.top_usernames=10,
+// against ~6,450 for the failure's three lines without triage; CPU
+// best-of-5 on 1 M such failures +9.7 to +11% (a shared VM; triage's code
+// runs at a lower IPC than the parsers'). Per failure: a dotted-quad parse,
+// two HLL adds (word hashes, the slice's register raised without a
+// branch), one sketch add that usually hits the last network's slot, one
+// counter increment; the series map is probed only when a 64-bit filter
+// says so. Failures interleaved from more networks than the sketch holds
+// evict on every add: ~950 instructions each (--shuffle). Memory is fixed by K, N and
+// the window's slices.
 //
 // State across restarts: Save/Restore (the "triage" section of the state
 // file) keep the series, the sketch and the windows.
@@ -62,6 +70,9 @@ namespace pse {
 class Triage : public FailureObserver {
  public:
   struct Options {
+    // False: no Triage at all (the pipeline creates none; its families are
+    // not exported and it costs nothing).
+    bool enabled = true;
     // K: client networks with their own series (0..100). Each costs one
     // series; the sketch holds 8K candidates.
     int top_clients = 10;
@@ -124,18 +135,32 @@ class Triage : public FailureObserver {
   // The sketch's guaranteed recent failures of a network (0: not held).
   uint64_t Guaranteed(const triage::NetPrefix& prefix) const;
   void Promote(const triage::NetPrefix& prefix, uint64_t initial);
+  // series_filter_'s bit for a network: one of 64 by a multiplicative hash.
+  static uint64_t FilterBit(const triage::NetPrefix& p) {
+    return uint64_t{1} << (((p.lo() ^ p.hi()) * 0x9e3779b97f4a7c15ULL) >> 58);
+  }
+  // False when `prefix` surely has no series (most failures), so the
+  // series map is not probed for them.
+  bool MayHaveSeries(const triage::NetPrefix& prefix) const {
+    return (series_filter_ & FilterBit(prefix)) != 0;
+  }
   void Demote(const triage::NetPrefix& prefix);
   std::string ConfigLine() const;
 
   const Options options_;
   const int64_t window_us_;
+  // ToPrefix with the configured prefix lengths.
+  const triage::PrefixMasker masker_;
   prometheus::Family<prometheus::Counter>* by_client_;
   prometheus::Counter* other_;
   uint64_t other_value_ = 0;
   prometheus::Gauge* failing_clients_;
   prometheus::Gauge* failing_usernames_;
-  triage::SpaceSaving<triage::NetPrefix> sketch_;
+  triage::SpaceSaving<triage::NetPrefix, triage::NetPrefixHash> sketch_;
   absl::flat_hash_map<triage::NetPrefix, Series> series_;
+  // The FilterBit of every network in series_ (and, after a demotion, of
+  // none other).
+  uint64_t series_filter_ = 0;
   triage::DistinctWindow clients_;
   triage::DistinctWindow usernames_;
   int64_t now_us_ = 0;

@@ -97,6 +97,47 @@ TEST(TriagePipeline, StateFileKeepsTriage) {
   EXPECT_EQ(c.Value(kByClient, {{"client", "other"}}), 0);
 }
 
+TEST(TriagePipeline, DisabledExportsNoTriageAndKeepsItsState) {
+  PipelineHarness a;
+  for (int i = 0; i < 6; ++i) {
+    Session(a, i * 2, 400 + i, "unknown[198.51.100.3]",
+            "warning: unknown[198.51.100.3]: SASL LOGIN authentication failed: x, "
+            "sasl_username=bob",
+            "0/1");
+  }
+  a.pipeline()->SyncSourceStats(SourceStats{}, absl::Now());
+  StateDocument doc;
+  a.pipeline()->SaveState(&doc);
+  ASSERT_TRUE(doc.sections.count("triage"));
+  const std::vector<std::string> saved = doc.sections["triage"];
+
+  Pipeline::Options off = PipelineHarness::WithState({});
+  off.triage.enabled = false;
+  PipelineHarness b(off);
+  ASSERT_TRUE(b.pipeline()->RestoreState(doc).ok());
+  // The failures are still counted; no triage family is exported.
+  Session(b, 20, 500, "unknown[198.51.100.3]", "", "0/2");
+  b.pipeline()->SyncSourceStats(SourceStats{}, absl::Now());
+  EXPECT_EQ(SumOf(b, kFailures), 8);
+  const std::string text = b.Exposition();
+  EXPECT_EQ(text.find("by_client"), std::string::npos);
+  EXPECT_EQ(text.find("failing_clients"), std::string::npos);
+  EXPECT_EQ(text.find("failing_usernames"), std::string::npos);
+  // Its section goes back to the state file unchanged, for when it is
+  // turned on again.
+  StateDocument again;
+  b.pipeline()->SaveState(&again);
+  EXPECT_EQ(again.sections["triage"], saved);
+  PipelineHarness c;
+  ASSERT_TRUE(c.pipeline()->RestoreState(again).ok());
+  EXPECT_EQ(c.Value(kByClient, {{"client", "198.51.100.0/24"}}), 2);
+  // With no section to keep, none is written.
+  PipelineHarness d(off);
+  StateDocument empty;
+  d.pipeline()->SaveState(&empty);
+  EXPECT_EQ(empty.sections.count("triage"), 0u);
+}
+
 Pipeline::Options WithAccounts(bool plain) {
   Pipeline::Options po;
   po.syslog.initial_year = 2024;

@@ -29,7 +29,7 @@ DOCUMENTED_FLAGS = (
     "systemd.enable", "systemd.unit", "systemd.slice", "systemd.journal_path",
     "systemd.cursor_file", "sessions.peak_window", "sessions.idle_timeout",
     "sessions.max_tracked", "web.listen-address", "web.telemetry-path", "web.config.file",
-    "log.level", "log.format", "version", "help", "triage.top_usernames",
+    "log.level", "log.format", "version", "help", "triage.enabled", "triage.top_usernames",
     "triage.username_hash_key_file", "triage.plain_usernames", "triage.hash_username")
 
 LOGFMT_PAIR = re.compile(r'([a-zA-Z_][a-zA-Z0-9_.]*)=("(?:[^"\\]|\\.)*"|[^ "=]*)(?: |$)')
