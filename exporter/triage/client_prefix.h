@@ -134,7 +134,17 @@ bool ParseIpAddressSlow(absl::string_view text, IpAddress* out);
 // quad: it runs for every failure.
 inline bool ParseIpAddress(absl::string_view text, IpAddress* out) {
   *out = IpAddress();
-  if (client_prefix_internal::ParseDottedQuad(text, out->bytes.data() + 12)) return true;
+  uint8_t quad[4];
+  if (client_prefix_internal::ParseDottedQuad(text, quad)) {
+    // Bytes 8..15 in one 8-byte store: the hash and the mask read the
+    // address as words, and a word read right after four byte stores cannot
+    // be forwarded from them (perf showed that stall on every failure).
+    const uint8_t tail[8] = {0, 0, 0, 0, quad[0], quad[1], quad[2], quad[3]};
+    uint64_t word;
+    std::memcpy(&word, tail, sizeof(word));
+    std::memcpy(out->bytes.data() + 8, &word, sizeof(word));
+    return true;
+  }
   return ParseIpAddressSlow(text, out);
 }
 

@@ -96,15 +96,22 @@ void Triage::PublishGauges() {
 void Triage::OnFailures(absl::string_view client_addr, absl::string_view username, uint32_t n) {
   if (n == 0) return;
   triage::IpAddress addr;
-  if (ParseIpAddress(client_addr, &addr)) {
-    // HashBytes of the 16 bytes (the registers in state files depend on it).
-    clients_changed_ |= clients_.Add(triage::HashBytes16(addr.bytes.data()), now_us_);
+  const bool parsed = ParseIpAddress(client_addr, &addr);
+  const bool named = !username.empty() && username != "(unavailable)";
+  // HashBytes of the 16 bytes (the registers in state files depend on it).
+  const uint64_t client_hash = parsed ? triage::HashBytes16(addr.bytes.data()) : 0;
+  const uint64_t user_hash = named ? triage::HashBytes(username) : 0;
+  // The registers load while the sketch counts the network.
+  if (parsed) clients_.Prefetch(client_hash);
+  if (named) usernames_.Prefetch(user_hash);
+  if (parsed) {
     CountPrefix(masker_(addr), n);
+    clients_changed_ |= clients_.Add(client_hash, now_us_);
   } else {
     AddOther(n);
   }
-  if (!username.empty() && username != "(unavailable)") {
-    usernames_changed_ |= usernames_.Add(triage::HashBytes(username), now_us_);
+  if (named) {
+    usernames_changed_ |= usernames_.Add(user_hash, now_us_);
     if (accounts_) accounts_->OnFailures(username, n);
   }
 }
