@@ -419,6 +419,87 @@ TEST_F(SyslogReceiverTest, UdpQueueOverrunCounted) {
   EXPECT_EQ(Received("udp"), static_cast<double>(sink_.lines.size()));
 }
 
+// Read coalescing. The sleep is a fake that records how long Wait() asked
+// for and sends, meanwhile, what a client would send during that time.
+TEST_F(SyslogReceiverTest, BatchDelayGathersWhatFollowsAQuietSpellIntoOnePoll) {
+  const std::string path = dir_.path() + "/log.sock";
+  int fd = -1;
+  std::vector<absl::Duration> slept;
+  auto r = Start({"unixgram://" + path}, [&](SyslogReceiverOptions* o) {
+    o->batch_delay = absl::Seconds(1);
+    o->sleep = [&](absl::Duration d) {
+      slept.push_back(d);
+      for (int i = 1; i < 5; ++i) ASSERT_TRUE(Send(fd, absl::StrCat(k3164, " #", i)));
+    };
+  });
+  ASSERT_NE(r, nullptr);
+  fd = UnixClient(path, SOCK_DGRAM);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(r->Poll(&sink_), 0u);  // quiet so far
+  ASSERT_TRUE(Send(fd, absl::StrCat(k3164, " #0")));
+  r->Wait(absl::Seconds(5));
+  // Readable at once, then the whole delay: the four messages sent during it
+  // are read by the same Poll() as the first.
+  EXPECT_EQ(slept, std::vector<absl::Duration>{absl::Seconds(1)});
+  EXPECT_EQ(r->Poll(&sink_), 5u);
+  ASSERT_EQ(sink_.lines.size(), 5u);
+  EXPECT_EQ(sink_.lines[4], absl::StrCat(k3164, " #4"));
+  // Nothing readable: no sleep after the timeout. A timeout shorter than the
+  // delay bounds the sleep.
+  r->Wait(absl::Milliseconds(1));
+  EXPECT_EQ(slept.size(), 1u);
+  ASSERT_TRUE(Send(fd, k3164));
+  r->Wait(absl::Milliseconds(100));
+  EXPECT_EQ(slept.back(), absl::Milliseconds(100));
+  close(fd);
+}
+
+TEST_F(SyslogReceiverTest, ZeroBatchDelayReadsEachWakeUpAtOnce) {
+  const std::string path = dir_.path() + "/log.sock";
+  int slept = 0;
+  auto r = Start({"unixgram://" + path}, [&](SyslogReceiverOptions* o) {
+    o->batch_delay = absl::ZeroDuration();
+    o->sleep = [&](absl::Duration) { ++slept; };
+  });
+  ASSERT_NE(r, nullptr);
+  const int fd = UnixClient(path, SOCK_DGRAM);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(Send(fd, k3164));
+  r->Wait(absl::Seconds(5));
+  EXPECT_EQ(slept, 0);
+  EXPECT_EQ(r->Poll(&sink_), 1u);
+  close(fd);
+}
+
+TEST_F(SyslogReceiverTest, BatchDelaySkippedUnderLoadWholeAfterAQuietSpell) {
+  // The delay is what the last arrival rate needs to bring a batch: with a
+  // clock that stands still, 100 messages since the last Wait() are an
+  // unbounded rate (no delay); one message in a minute is a quiet spell.
+  absl::Time now = absl::FromUnixSeconds(1700000000);
+  std::vector<absl::Duration> slept;
+  auto r = Start({"udp://127.0.0.1:0"}, [&](SyslogReceiverOptions* o) {
+    o->batch_delay = absl::Milliseconds(5);
+    o->clock = [&now] { return now; };
+    o->sleep = [&](absl::Duration d) { slept.push_back(d); };
+  });
+  ASSERT_NE(r, nullptr);
+  const int fd = InetClient(r->BoundAddresses()[0], SOCK_DGRAM);
+  ASSERT_GE(fd, 0);
+  r->Wait(absl::Milliseconds(1));  // nothing readable: starts the count
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(Send(fd, k3164));
+  PollFor(r.get(), 100);
+  ASSERT_EQ(sink_.lines.size(), 100u);
+  ASSERT_TRUE(Send(fd, k3164));
+  r->Wait(absl::Seconds(5));
+  EXPECT_TRUE(slept.empty());
+  EXPECT_EQ(r->Poll(&sink_), 1u);
+  now += absl::Minutes(1);
+  ASSERT_TRUE(Send(fd, k3164));
+  r->Wait(absl::Seconds(5));
+  EXPECT_EQ(slept, std::vector<absl::Duration>{absl::Milliseconds(5)});
+  close(fd);
+}
+
 TEST_F(SyslogReceiverTest, CheckpointTextIsEmpty) {
   auto r = Start({"udp://127.0.0.1:0"});
   ASSERT_NE(r, nullptr);
