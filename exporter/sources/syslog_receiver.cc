@@ -34,6 +34,8 @@ constexpr size_t kControlBytes = CMSG_SPACE(sizeof(uint32_t));
 // Read coalescing: the batch one delay should gather (one recvmmsg), and
 // the shortest sleep worth a system call (timer slack is 50 us).
 constexpr size_t kCoalesceBatch = kMaxDatagramBatch;
+// Batches smaller than this (read without a sleep) are worth coalescing.
+constexpr size_t kFewMessages = 16;
 constexpr absl::Duration kMinCoalesceDelay = absl::Microseconds(20);
 
 std::string Errno(absl::string_view what) { return absl::StrCat(what, ": ", ErrnoText(errno)); }
@@ -477,6 +479,12 @@ void SyslogReceiver::ExpireIdle() {
 absl::Duration SyslogReceiver::CoalesceDelay(absl::Time now) const {
   // Nothing since the last Wait(): a quiet spell, the whole delay.
   if (since_wait_ == 0) return options_.batch_delay;
+  // A batch gathered by a sleep tells nothing about the traffic: this one is
+  // read as it comes, to see whether batches form by themselves.
+  if (slept_) return absl::ZeroDuration();
+  // They do (bursts, a busy receiver, a unix datagram queue that filled):
+  // a sleep would only add a wake-up.
+  if (since_wait_ >= std::min(kFewMessages, coalesce_target_)) return absl::ZeroDuration();
   // The time the last rate needs to bring coalesce_target_ messages.
   const absl::Duration gather = (now - last_wait_) * static_cast<int64_t>(coalesce_target_) /
                                 static_cast<int64_t>(since_wait_);
@@ -493,11 +501,20 @@ void SyslogReceiver::Wait(absl::Duration timeout) {
     last_wait_ = now;
     since_wait_ = 0;
   }
+  slept_ = false;
   const int64_t ms = std::max<int64_t>(0, absl::ToInt64Milliseconds(timeout));
-  struct epoll_event ev;
-  const int ready = epoll_wait(epoll_fd_, &ev, 1, static_cast<int>(std::min<int64_t>(ms, 1 << 30)));
-  // Readable now: let what follows arrive, then one Poll() reads it all.
-  if (ready > 0 && delay > absl::ZeroDuration()) sleep_(delay);
+  // Every ready socket is taken, not just the first: epoll puts those it
+  // returns back at the end of its ready list, so taking one would move it
+  // behind the others, and Poll() would read the connections out of the
+  // order their messages came in (one logger process per line, say).
+  struct epoll_event events[64];
+  const int ready =
+      epoll_wait(epoll_fd_, events, 64, static_cast<int>(std::min<int64_t>(ms, 1 << 30)));
+  // Readable: let what follows arrive, then one Poll() reads it all.
+  if (ready > 0 && delay > absl::ZeroDuration()) {
+    sleep_(delay);
+    slept_ = true;
+  }
 }
 
 }  // namespace pse

@@ -30,15 +30,17 @@
 //  - Poll() never blocks and reads at most read_budget_messages; Wait()
 //    blocks in epoll until a socket is readable. There is no read position:
 //    CheckpointText() is "" and AtEnd() is always false.
-//  - Read coalescing (batch_delay > 0): when a socket turns readable, Wait()
-//    sleeps a little longer before it returns, so messages arriving together
-//    are read by one Poll() instead of one wake-up each. The sleep lasts what
-//    the arrival rate seen since the previous Wait() needs to bring about a
-//    batch of messages (64; fewer for unix datagrams when
-//    net.unix.max_dgram_qlen is small, so senders seldom block), at most
-//    batch_delay and the timeout: after a quiet spell the whole batch_delay,
-//    under heavy load so short that it is skipped. Added latency is at most
-//    batch_delay; a signal ends the sleep early.
+//  - Read coalescing (batch_delay > 0) spends a little latency to read
+//    more messages per wake-up. When a socket turns readable, Wait() sleeps
+//    before it returns: after a quiet spell (nothing delivered since the
+//    previous Wait()) the whole batch_delay; after a batch of fewer than 16
+//    messages that was read without such a sleep, as long as that batch's
+//    arrival rate needs to bring 64 messages (for unixgram at most three
+//    quarters of net.unix.max_dgram_qlen, so senders seldom block), at most
+//    batch_delay. Not after a larger batch (traffic that batches by itself:
+//    bursts, heavy load), nor after a batch gathered by a sleep (the next
+//    one shows whether sleeping still pays), nor under 20 us. The sleep is
+//    at most the timeout; a signal ends it early.
 // Datagrams are read in batches (recvmmsg) and handed on in place.
 // Memory: one stream receive buffer of max_message_bytes, datagram slots of
 // max_message_bytes + 1 totalling about 2 MiB (at least one), plus at most
@@ -155,8 +157,8 @@ class SyslogReceiver : public Source, private SyslogFrameSink {
   void ExpireIdle();
   void Drop(SyslogDrop reason, uint64_t count);
   void FlushReceived();
-  // How long Wait() sleeps after readiness, from the arrival rate since the
-  // previous Wait() (see the header comment); ZeroDuration: not at all.
+  // How long Wait() sleeps once a socket is readable (see the header
+  // comment); ZeroDuration: not at all.
   absl::Duration CoalesceDelay(absl::Time now) const;
 
   // SyslogFrameSink: messages of the endpoint being read.
@@ -190,6 +192,7 @@ class SyslogReceiver : public Source, private SyslogFrameSink {
   size_t coalesce_target_ = 1;
   size_t since_wait_ = 0;
   absl::Time last_wait_ = absl::InfinitePast();
+  bool slept_ = false;  // the last Wait() slept after readiness
   SourceStats stats_;
 };
 
