@@ -29,7 +29,8 @@
 //    then dropped and counted).
 //  - Poll() never blocks and reads at most read_budget_messages; Wait()
 //    blocks in epoll until a socket is readable. There is no read position:
-//    CheckpointText() is "" and AtEnd() is always false.
+//    CheckpointText() is "" and AtEnd() is always false. Within one Poll(),
+//    connections are read in the order they became readable.
 //  - Read coalescing (batch_delay > 0) spends a little latency to read
 //    more messages per wake-up. When a socket turns readable, Wait() sleeps
 //    before it returns: after a quiet spell (nothing delivered since the
