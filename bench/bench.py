@@ -100,6 +100,12 @@ def main(argv):
     ap.add_argument("--receiver-step-seconds", type=float, default=5.0,
                     help="length of each step of the peak search (receiver)")
     ap.add_argument("--receiver-transports", default="unixgram,tcp,udp")
+    ap.add_argument("--receiver-tick-us", type=int, default=1000,
+                    help="the sender sends what is due every this many us (receiver); smaller "
+                         "is closer to many independent senders")
+    ap.add_argument("--receiver-exporter-args", default="",
+                    help="extra exporter flags, space-separated (receiver), e.g. "
+                         "--syslog.batch-delay=0s")
     args = ap.parse_args(argv)
     parts = set(ALL_PARTS.split(",") if args.parts == "all" else args.parts.split(","))
     unknown = parts - set(ALL_PARTS.split(","))
@@ -201,7 +207,9 @@ def main(argv):
             res["receiver"] = receiver_part(exe, os.path.abspath(args.sender), path,
                                             exp["syslog_year"], work, args.receiver_rate,
                                             args.receiver_seconds, args.receiver_step_seconds,
-                                            transports=args.receiver_transports.split(","))
+                                            transports=args.receiver_transports.split(","),
+                                            tick_us=args.receiver_tick_us,
+                                            extra_args=args.receiver_exporter_args.split())
     finally:
         shutil.rmtree(work, ignore_errors=True)
     res["machine"]["loadavg_at_end"] = os.getloadavg()

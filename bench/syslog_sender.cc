@@ -3,12 +3,15 @@
 // that the sender, not Python, sets the pace and is never the bottleneck:
 // datagrams go out in batches of sendmmsg(2), stream frames in large writes.
 //
-//   syslog_sender TRANSPORT ADDRESS MESSAGES_FILE RATE SECONDS
+//   syslog_sender TRANSPORT ADDRESS MESSAGES_FILE RATE SECONDS [TICK_US]
 //     TRANSPORT      unixgram | udp | tcp
 //     ADDRESS        a socket path (unixgram), or 127.0.0.1:PORT
 //     MESSAGES_FILE  one message per line, sent in turn, over and over
 //     RATE           messages per second
 //     SECONDS        how long
+//     TICK_US        what is due is sent every this many microseconds
+//                    (default 1000: bursts of RATE/1000; smaller is closer
+//                    to many independent senders)
 //
 // unixgram blocks like syslog(3) does (Postfix waits for a full /dev/log):
 // nothing is lost, but what is still due when the time is up counts as
@@ -73,8 +76,9 @@ int Connect(const std::string& transport, const std::string& address) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    std::fprintf(stderr, "usage: syslog_sender unixgram|udp|tcp ADDRESS FILE RATE SECONDS\n");
+  if (argc != 6 && argc != 7) {
+    std::fprintf(stderr,
+                 "usage: syslog_sender unixgram|udp|tcp ADDRESS FILE RATE SECONDS [TICK_US]\n");
     return 2;
   }
   const std::string transport = argv[1];
@@ -102,7 +106,8 @@ int main(int argc, char** argv) {
   const size_t kBatch = 256;
   std::vector<struct mmsghdr> hdrs(kBatch);
   std::vector<struct iovec> iovs(kBatch);
-  const double tick = 0.001;
+  const double tick = argc > 6 ? std::atof(argv[6]) / 1e6 : 0.001;
+  if (tick <= 0) return 2;
   const double start = Now();
   size_t frame_bytes = 0;
   for (const std::string& f : frames) frame_bytes += f.size();

@@ -160,6 +160,10 @@ void DeclareOptions(OptionSet* o, Settings* s) {
                  "close a stream syslog connection that sent nothing for this long");
   o->AddBytes("syslog.receive-buffer-size", &syslog.receive_buffer_bytes, 0, 1 << 30,
               "SO_RCVBUF of the syslog sockets (0: kernel default; capped by net.core.rmem_max)");
+  o->AddDuration("syslog.batch-delay", &syslog.batch_delay,
+                 "when a syslog socket turns readable after a quiet spell or a few messages, "
+                 "wait up to this long so that those that follow are read in one batch: less CPU "
+                 "per message for at most this much added latency (0: read at once)");
   o->AddBool("syslog.echo", &syslog.echo,
              "write every received syslog message to standard output unchanged");
   ServiceTable::Options& services = s->pipeline.services;

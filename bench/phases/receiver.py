@@ -3,7 +3,8 @@ bench/syslog_sender (sendmmsg batches for datagrams, large writes for TCP),
 so the sender is never the bottleneck (its own CPU is reported too).
 
 For each transport (unixgram, tcp, udp):
-  steady  a fixed rate (default 50,000 messages/s) for a fixed time (30 s):
+  steady  a fixed rate (default 50,000 messages/s) for a fixed time (30 s),
+          sent in bursts every tick (default 1 ms; --receiver-tick-us):
           messages per CPU-second of the exporter process (utime+stime from
           /proc/PID/stat over the run), and drops;
   peak    the offered rate stepped up (x2 from the steady rate, a few seconds
@@ -56,7 +57,8 @@ def _counts(scraper, transport):
     return value(s, RECEIVED, transport=transport), value(s, DROPPED)
 
 
-def one_run(exe, sender, msgs, transport, rate, seconds, work, syslog_year):
+def one_run(exe, sender, msgs, transport, rate, seconds, work, syslog_year, tick_us=1000,
+            extra_args=()):
     """One exporter, one sender run at `rate`; returns the figures."""
     sock = os.path.join(work, "recv.sock")
     port = psetest.free_port()
@@ -67,6 +69,7 @@ def one_run(exe, sender, msgs, transport, rate, seconds, work, syslog_year):
         listen, target = "%s://127.0.0.1:%d" % (transport, p), "127.0.0.1:%d" % p
     argv = [exe, "--syslog.listen-address=" + listen, "--postfix.syslog_year=%d" % syslog_year,
             "--syslog.receive-buffer-size=8MiB", "--web.listen-address=127.0.0.1:%d" % port]
+    argv += list(extra_args)
     with open(os.path.join(work, "recv.stderr"), "wb") as err:
         ex = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, env=exporter_env())
     try:
@@ -75,7 +78,8 @@ def one_run(exe, sender, msgs, transport, rate, seconds, work, syslog_year):
         scraper = Scraper(port)
         rx0, drop0 = _counts(scraper, transport)
         cpu0 = proc_cpu_seconds(ex.pid)
-        out = subprocess.run([sender, transport, target, msgs, str(rate), str(seconds)],
+        out = subprocess.run([sender, transport, target, msgs, str(rate), str(seconds),
+                              str(tick_us)],
                              capture_output=True, text=True, check=True)
         snd = json.loads(out.stdout)
         # Until the exporter has read what was sent, or 2 s of nothing new.
@@ -104,23 +108,26 @@ def one_run(exe, sender, msgs, transport, rate, seconds, work, syslog_year):
 
 
 def receiver_part(exe, sender, corpus_path, syslog_year, work, rate=50000, seconds=30.0,
-                  step_seconds=5.0, max_rate=3200000, transports=("unixgram", "tcp", "udp")):
+                  step_seconds=5.0, max_rate=3200000, transports=("unixgram", "tcp", "udp"),
+                  tick_us=1000, extra_args=()):
     msgs, n = messages_file(corpus_path, work)
     log("receiver: %d distinct messages" % n)
     with open("/proc/sys/net/unix/max_dgram_qlen") as f:
         qlen = int(f.read())
     # A unix datagram queue holds this many datagrams (systemd sets 512; the
     # kernel default is 10): a short queue makes the sender wait more often.
-    res = {"steady": [], "peak": {}, "unix_max_dgram_qlen": qlen}
+    res = {"steady": [], "peak": {}, "unix_max_dgram_qlen": qlen, "tick_us": tick_us,
+           "exporter_args": list(extra_args)}
     for t in transports:
         log("receiver: %s steady %d msgs/s for %.0f s ..." % (t, rate, seconds))
-        r = one_run(exe, sender, msgs, t, rate, seconds, work, syslog_year)
+        r = one_run(exe, sender, msgs, t, rate, seconds, work, syslog_year, tick_us, extra_args)
         log("  %.0f msgs per exporter CPU-s, drops %d" % (r["msgs_per_cpu_s"], r["drops"]))
         res["steady"].append(r)
         steps, peak = [], 0
         offered = rate
         while offered <= max_rate:
-            s = one_run(exe, sender, msgs, t, offered, step_seconds, work, syslog_year)
+            s = one_run(exe, sender, msgs, t, offered, step_seconds, work, syslog_year, tick_us,
+                        extra_args)
             log("  %s at %d/s: received %d, drops %d, %.0f msgs/CPU-s" % (
                 t, offered, s["received"], s["drops"], s["msgs_per_cpu_s"]))
             steps.append(s)

@@ -238,6 +238,9 @@ def _receiver(rc):
         steps.append("%s: " % t + ", ".join("%d/s %s (%.0f msgs/CPU-s)" % (
             s["offered_rate"], "ok" if s["drops"] == 0 else "%d drops" % s["drops"],
             s["msgs_per_cpu_s"]) for s in p["steps"]))
-    return ("### Syslog receiver (loopback, compiled sender; net.unix.max_dgram_qlen %s)\n\n"
-            % rc.get("unix_max_dgram_qlen") + "\n".join(rows) +
+    extra = " ".join(rc.get("exporter_args") or [])
+    return ("### Syslog receiver (loopback, compiled sender sending every %s us; "
+            "net.unix.max_dgram_qlen %s%s)\n\n"
+            % (rc.get("tick_us", 1000), rc.get("unix_max_dgram_qlen"),
+               "; exporter " + extra if extra else "") + "\n".join(rows) +
             "\n\nPeak search (rate doubled each step): " + "; ".join(steps) + "\n")

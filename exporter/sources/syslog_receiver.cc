@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "exporter/util/fs_util.h"
 
 namespace pse {
@@ -29,11 +31,32 @@ constexpr uint64_t kSkipFactor = 16;
 constexpr size_t kMaxDatagramBatch = 64;
 constexpr size_t kDatagramBatchBytes = 2 << 20;
 constexpr size_t kControlBytes = CMSG_SPACE(sizeof(uint32_t));
+// Read coalescing: the batch one delay should gather (one recvmmsg), and
+// the shortest sleep worth a system call (timer slack is 50 us).
+constexpr size_t kCoalesceBatch = kMaxDatagramBatch;
+// Batches smaller than this (read without a sleep) are worth coalescing.
+constexpr size_t kFewMessages = 16;
+constexpr absl::Duration kMinCoalesceDelay = absl::Microseconds(20);
 
 std::string Errno(absl::string_view what) { return absl::StrCat(what, ": ", ErrnoText(errno)); }
 
 void SetReceiveBuffer(int fd, int bytes) {
   if (bytes > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}
+
+// Datagrams a unix datagram socket queues before its senders block (per
+// network namespace; the kernel's default is 10, systemd sets 512).
+size_t UnixDatagramQueueLength() {
+  size_t qlen = 10;
+  absl::StatusOr<std::string> text = ReadSmallFile("/proc/sys/net/unix/max_dgram_qlen", 64);
+  if (text.ok() && !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &qlen)) qlen = 10;
+  return qlen;
+}
+
+// A signal ends the sleep early, so shutdown is not held up.
+void SleepOnce(absl::Duration d) {
+  const struct timespec ts = absl::ToTimespec(d);
+  nanosleep(&ts, nullptr);
 }
 
 }  // namespace
@@ -79,7 +102,9 @@ absl::StatusOr<std::unique_ptr<SyslogReceiver>> SyslogReceiver::Create(
 }
 
 SyslogReceiver::SyslogReceiver(const SyslogReceiverOptions& options)
-    : options_(options), clock_(options.clock ? options.clock : absl::Now) {}
+    : options_(options),
+      clock_(options.clock ? options.clock : absl::Now),
+      sleep_(options.sleep ? options.sleep : SleepOnce) {}
 
 SyslogReceiver::~SyslogReceiver() {
   connections_.clear();
@@ -103,7 +128,8 @@ absl::Status SyslogReceiver::Init() {
   }
   mode_ = static_cast<mode_t>(*mode);
   if (options_.max_message_bytes < 16 || options_.max_connections < 1 ||
-      options_.read_budget_messages < 1 || options_.idle_timeout <= absl::ZeroDuration()) {
+      options_.read_budget_messages < 1 || options_.idle_timeout <= absl::ZeroDuration() ||
+      options_.batch_delay < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("syslog receiver: limits must be positive");
   }
   buf_.resize(std::max<size_t>(options_.max_message_bytes + 1, 64 * 1024));
@@ -125,6 +151,14 @@ absl::Status SyslogReceiver::Init() {
     absl::Status st = Bind(*a);
     if (!st.ok()) return absl::Status(st.code(), absl::StrCat(text, ": ", st.message()));
     listeners_.back()->text = text;
+  }
+  // One delay should not fill a unix datagram queue: its senders would wait.
+  coalesce_target_ = kCoalesceBatch;
+  for (const auto& l : listeners_) {
+    if (l->transport == SyslogAddress::Transport::kUnixgram) {
+      coalesce_target_ = std::clamp<size_t>(UnixDatagramQueueLength() * 3 / 4, 1, kCoalesceBatch);
+      break;
+    }
   }
   stats_.up = true;
   return absl::OkStatus();
@@ -298,6 +332,7 @@ size_t SyslogReceiver::Poll(RecordSink* sink) {
     echo_dropped_ = dropped;
   }
   sink_ = nullptr;
+  since_wait_ += delivered_;
   return delivered_;
 }
 
@@ -441,11 +476,45 @@ void SyslogReceiver::ExpireIdle() {
   for (Connection* c : idle) Close(c, SyslogMetrics::kRefusedIdle);
 }
 
+absl::Duration SyslogReceiver::CoalesceDelay(absl::Time now) const {
+  // Nothing since the last Wait(): a quiet spell, the whole delay.
+  if (since_wait_ == 0) return options_.batch_delay;
+  // A batch gathered by a sleep tells nothing about the traffic: this one is
+  // read as it comes, to see whether batches form by themselves.
+  if (slept_) return absl::ZeroDuration();
+  // They do (bursts, a busy receiver, a unix datagram queue that filled):
+  // a sleep would only add a wake-up.
+  if (since_wait_ >= std::min(kFewMessages, coalesce_target_)) return absl::ZeroDuration();
+  // The time the last rate needs to bring coalesce_target_ messages.
+  const absl::Duration gather = (now - last_wait_) * static_cast<int64_t>(coalesce_target_) /
+                                static_cast<int64_t>(since_wait_);
+  if (gather < kMinCoalesceDelay) return absl::ZeroDuration();
+  return std::min(gather, options_.batch_delay);
+}
+
 void SyslogReceiver::Wait(absl::Duration timeout) {
   if (!connections_.empty()) timeout = std::min(timeout, options_.idle_timeout);
+  absl::Duration delay = absl::ZeroDuration();
+  if (options_.batch_delay > absl::ZeroDuration()) {
+    const absl::Time now = clock_();
+    delay = std::min(CoalesceDelay(now), timeout);
+    last_wait_ = now;
+    since_wait_ = 0;
+  }
+  slept_ = false;
   const int64_t ms = std::max<int64_t>(0, absl::ToInt64Milliseconds(timeout));
-  struct epoll_event ev;
-  epoll_wait(epoll_fd_, &ev, 1, static_cast<int>(std::min<int64_t>(ms, 1 << 30)));
+  // Every ready socket is taken, not just the first: epoll puts those it
+  // returns back at the end of its ready list, so taking one would move it
+  // behind the others, and Poll() would read the connections out of the
+  // order their messages came in (one logger process per line, say).
+  struct epoll_event events[64];
+  const int ready =
+      epoll_wait(epoll_fd_, events, 64, static_cast<int>(std::min<int64_t>(ms, 1 << 30)));
+  // Readable: let what follows arrive, then one Poll() reads it all.
+  if (ready > 0 && delay > absl::ZeroDuration()) {
+    sleep_(delay);
+    slept_ = true;
+  }
 }
 
 }  // namespace pse

@@ -419,6 +419,126 @@ TEST_F(SyslogReceiverTest, UdpQueueOverrunCounted) {
   EXPECT_EQ(Received("udp"), static_cast<double>(sink_.lines.size()));
 }
 
+// Read coalescing. The sleep is a fake that records how long Wait() asked
+// for and sends, meanwhile, what a client would send during that time.
+TEST_F(SyslogReceiverTest, BatchDelayGathersWhatFollowsAQuietSpellIntoOnePoll) {
+  const std::string path = dir_.path() + "/log.sock";
+  int fd = -1;
+  std::vector<absl::Duration> slept;
+  const absl::Time now = absl::FromUnixSeconds(1700000000);  // stands still
+  auto r = Start({"unixgram://" + path}, [&](SyslogReceiverOptions* o) {
+    o->batch_delay = absl::Seconds(1);
+    o->clock = [now] { return now; };
+    o->sleep = [&](absl::Duration d) {
+      slept.push_back(d);
+      for (int i = 1; i < 5; ++i) ASSERT_TRUE(Send(fd, absl::StrCat(k3164, " #", i)));
+    };
+  });
+  ASSERT_NE(r, nullptr);
+  fd = UnixClient(path, SOCK_DGRAM);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(r->Poll(&sink_), 0u);  // quiet so far
+  ASSERT_TRUE(Send(fd, absl::StrCat(k3164, " #0")));
+  r->Wait(absl::Seconds(5));
+  // Readable at once, then the whole delay: the four messages sent during it
+  // are read by the same Poll() as the first.
+  EXPECT_EQ(slept, std::vector<absl::Duration>{absl::Seconds(1)});
+  EXPECT_EQ(r->Poll(&sink_), 5u);
+  ASSERT_EQ(sink_.lines.size(), 5u);
+  EXPECT_EQ(sink_.lines[4], absl::StrCat(k3164, " #4"));
+  // Nothing readable: no sleep after the timeout. A timeout shorter than the
+  // delay bounds the sleep.
+  r->Wait(absl::Milliseconds(1));
+  EXPECT_EQ(slept.size(), 1u);
+  ASSERT_TRUE(Send(fd, k3164));
+  r->Wait(absl::Milliseconds(100));
+  EXPECT_EQ(slept.back(), absl::Milliseconds(100));
+  close(fd);
+}
+
+TEST_F(SyslogReceiverTest, ZeroBatchDelayReadsEachWakeUpAtOnce) {
+  const std::string path = dir_.path() + "/log.sock";
+  int slept = 0;
+  auto r = Start({"unixgram://" + path}, [&](SyslogReceiverOptions* o) {
+    o->batch_delay = absl::ZeroDuration();
+    o->sleep = [&](absl::Duration) { ++slept; };
+  });
+  ASSERT_NE(r, nullptr);
+  const int fd = UnixClient(path, SOCK_DGRAM);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(Send(fd, k3164));
+  r->Wait(absl::Seconds(5));
+  EXPECT_EQ(slept, 0);
+  EXPECT_EQ(r->Poll(&sink_), 1u);
+  close(fd);
+}
+
+TEST_F(SyslogReceiverTest, BatchDelayOnlyWhereBatchesStaySmall) {
+  // After a small batch read as it came, the sleep is what that batch's rate
+  // needs to bring 64 messages (udp), at most batch_delay.
+  absl::Time now = absl::FromUnixSeconds(1700000000);
+  std::vector<absl::Duration> slept;
+  auto r = Start({"udp://127.0.0.1:0"}, [&](SyslogReceiverOptions* o) {
+    o->batch_delay = absl::Milliseconds(5);
+    o->clock = [&now] { return now; };
+    o->sleep = [&](absl::Duration d) { slept.push_back(d); };
+  });
+  ASSERT_NE(r, nullptr);
+  const int fd = InetClient(r->BoundAddresses()[0], SOCK_DGRAM);
+  ASSERT_GE(fd, 0);
+  auto send_and_poll = [&](size_t n) {
+    for (size_t i = 0; i < n; ++i) ASSERT_TRUE(Send(fd, k3164));
+    EXPECT_EQ(r->Poll(&sink_), n);  // loopback udp: queued by send()
+  };
+  auto send_and_wait = [&] {
+    ASSERT_TRUE(Send(fd, k3164));
+    r->Wait(absl::Seconds(5));
+  };
+  r->Wait(absl::Milliseconds(1));  // nothing readable: no sleep
+  EXPECT_TRUE(slept.empty());
+  // A large batch: traffic that batches by itself, no sleep.
+  send_and_poll(100);
+  send_and_wait();
+  EXPECT_TRUE(slept.empty());
+  EXPECT_EQ(r->Poll(&sink_), 1u);
+  // 4 messages in 100 us: 64 take 1.6 ms.
+  send_and_poll(3);
+  now += absl::Microseconds(100);
+  send_and_wait();
+  EXPECT_EQ(slept, std::vector<absl::Duration>{absl::Microseconds(1600)});
+  EXPECT_EQ(r->Poll(&sink_), 1u);
+  // That batch was gathered by a sleep: the next is read as it comes.
+  send_and_wait();
+  EXPECT_EQ(slept.size(), 1u);
+  EXPECT_EQ(r->Poll(&sink_), 1u);
+  // One message in a minute: the whole delay.
+  now += absl::Minutes(1);
+  send_and_wait();
+  EXPECT_EQ(slept.back(), absl::Milliseconds(5));
+  EXPECT_EQ(slept.size(), 2u);
+  close(fd);
+}
+
+TEST_F(SyslogReceiverTest, ConnectionsReadInTheOrderTheyBecameReadable) {
+  // One logger process per line is one connection per line: after a Wait(),
+  // the connection that became readable first is read first.
+  auto r = Start({"tcp://127.0.0.1:0"});
+  ASSERT_NE(r, nullptr);
+  const int a = InetClient(r->BoundAddresses()[0], SOCK_STREAM);
+  const int b = InetClient(r->BoundAddresses()[0], SOCK_STREAM);
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  for (int i = 0; i < 100 && r->open_connections() < 2; ++i) PollRounds(r.get(), 1);
+  ASSERT_EQ(r->open_connections(), 2u);
+  ASSERT_TRUE(Send(a, "first\n"));
+  ASSERT_TRUE(Send(b, "second\n"));
+  r->Wait(absl::Seconds(5));
+  PollFor(r.get(), 2);
+  EXPECT_EQ(sink_.lines, (std::vector<std::string>{"first", "second"}));
+  close(a);
+  close(b);
+}
+
 TEST_F(SyslogReceiverTest, CheckpointTextIsEmpty) {
   auto r = Start({"udp://127.0.0.1:0"});
   ASSERT_NE(r, nullptr);
