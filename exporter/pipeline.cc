@@ -129,6 +129,7 @@ void Pipeline::Process(const LogRecord& record) {
 
 void Pipeline::PublishCounts() {
   mail_->Publish();
+  if (triage_) triage_->Publish();
   if (unpublished_lines_ == 0) return;
   metrics_->log_lines->Increment(static_cast<double>(unpublished_lines_));
   unpublished_lines_ = 0;
@@ -145,8 +146,6 @@ void Pipeline::SyncSourceStats(const SourceStats& s, absl::Time now) {
   sync(metrics_->source_truncations, s.truncations, &synced_.truncations);
   sync(metrics_->lines_too_long, s.lines_too_long, &synced_.lines_too_long);
   sync(metrics_->source_errors, s.errors, &synced_.errors);
-  // Once per batch of lines, not per failure (see Triage::PublishGauges).
-  if (triage_) triage_->PublishGauges();
   if (s.idle && s.newest_entry_us > 0) {
     double lag = absl::ToDoubleSeconds(now - absl::FromUnixMicros(s.newest_entry_us));
     metrics_->journal_lag->Set(lag > 0 ? lag : 0);

@@ -86,7 +86,16 @@ void Triage::AdvanceTime(int64_t now_us) {
   if (usernames_.Advance(now_us_)) usernames_changed_ = true;
 }
 
-void Triage::PublishGauges() {
+void Triage::Publish() {
+  if (other_value_ > other_published_) {
+    other_->Increment(static_cast<double>(other_value_ - other_published_));
+    other_published_ = other_value_;
+  }
+  for (auto& [key, series] : series_) {
+    if (series.value == series.published) continue;
+    series.counter->Increment(static_cast<double>(series.value - series.published));
+    series.published = series.value;
+  }
   if (clients_changed_) failing_clients_->Set(std::round(clients_.Estimate()));
   if (usernames_changed_) failing_usernames_->Set(std::round(usernames_.Estimate()));
   clients_changed_ = usernames_changed_ = false;
@@ -120,10 +129,7 @@ void Triage::OnAuthenticatedMessage(absl::string_view client_addr, absl::string_
   if (accounts_ && !username.empty()) accounts_->OnMessage(client_addr, username);
 }
 
-void Triage::AddOther(uint64_t n) {
-  other_->Increment(static_cast<double>(n));
-  other_value_ += n;
-}
+void Triage::AddOther(uint64_t n) { other_value_ += n; }
 
 uint64_t Triage::Guaranteed(const triage::NetPrefix& prefix) const {
   const auto* e = sketch_.Find(prefix);
@@ -143,7 +149,6 @@ void Triage::CountPrefix(const triage::NetPrefix& prefix, uint32_t n) {
     auto found = series_.find(prefix);
     if (found != series_.end()) {
       if (weakest_valid_ && prefix == weakest_) weakest_valid_ = false;
-      found->second.counter->Increment(n);
       found->second.value += n;
       return;
     }
@@ -182,7 +187,7 @@ void Triage::CountPrefix(const triage::NetPrefix& prefix, uint32_t n) {
 void Triage::Promote(const triage::NetPrefix& prefix, uint64_t initial) {
   P::Counter& c = by_client_->Add({{"client", triage::PrefixString(prefix)}});
   if (initial > 0) c.Increment(static_cast<double>(initial));
-  series_.emplace(prefix, Series{&c, initial});
+  series_.emplace(prefix, Series{&c, initial, initial});
   series_filter_ |= FilterBit(prefix);
   weakest_valid_ = false;
 }
@@ -308,7 +313,7 @@ absl::Status Triage::Restore(const std::vector<std::string>& lines) {
     if (!st.ok()) return st;
   }
   clients_changed_ = usernames_changed_ = true;
-  PublishGauges();
+  Publish();
   return absl::OkStatus();
 }
 

@@ -20,8 +20,12 @@
 //  - postfix_smtpd_sasl_failing_clients / _failing_usernames: distinct
 //    client addresses and user names with a failure in the trailing window
 //    (HyperLogLog, distinct_window.h: 0.8% standard error, at most
-//    2 x 31 x 16 KiB), rounded, set by PublishGauges once per batch of
-//    lines. User names are hashed into registers, never exported; Postfix
+//    2 x 31 x 16 KiB), rounded.
+//  Publish() puts both into the registry once per batch of lines (the
+//  ingest loop calls it under its lock): the by-client values are counted
+//  here in plain integers (what the state file saves) and added to their
+//  counters there, the gauges set only if the estimate changed. User names are hashed into
+//  registers, never exported; Postfix
 //    logs them only from 3.9 on (", sasl_username=").
 //
 // With --triage.top_usernames, the accounts at risk too (accounts.h): the
@@ -107,11 +111,12 @@ class Triage : public FailureObserver {
   void OnAuthenticatedMessage(absl::string_view client_addr, absl::string_view username);
   // Log time (monotonic; earlier times are ignored).
   void AdvanceTime(int64_t now_us);
-  // Sets the distinct-count gauges if they changed since the last call.
-  // An estimate costs ~1 us and changes with most new values early in an
-  // attack, so it is not made per failure: the ingest loop calls this after
-  // each batch of lines (Pipeline::SyncSourceStats).
-  void PublishGauges();
+  // Adds the by-client failures counted since the last call to their
+  // counters and sets the distinct-count gauges if they changed. Neither is
+  // done per failure (a counter update is an atomic compare-and-swap, an
+  // estimate costs ~1 us): the ingest loop calls this after each batch of
+  // lines (Pipeline::PublishCounts).
+  void Publish();
 
   // The state as state-file lines, and back (fresh object, before any
   // failure). InvalidArgument for a malformed line.
@@ -127,6 +132,7 @@ class Triage : public FailureObserver {
   struct Series {
     prometheus::Counter* counter;
     uint64_t value;
+    uint64_t published;  // the part of value already in the counter
   };
   // Adds `n` to `prefix`'s series or to "other", promoting it if it earned
   // a series.
@@ -154,6 +160,7 @@ class Triage : public FailureObserver {
   prometheus::Family<prometheus::Counter>* by_client_;
   prometheus::Counter* other_;
   uint64_t other_value_ = 0;
+  uint64_t other_published_ = 0;
   prometheus::Gauge* failing_clients_;
   prometheus::Gauge* failing_usernames_;
   triage::SpaceSaving<triage::NetPrefix, triage::NetPrefixHash> sketch_;
