@@ -103,6 +103,10 @@ def main(argv):
     ap.add_argument("--receiver-tick-us", type=int, default=1000,
                     help="the sender sends what is due every this many us (receiver); smaller "
                          "is closer to many independent senders")
+    ap.add_argument("--receiver-unix-qlen", type=int, default=0,
+                    help="net.unix.max_dgram_qlen during the receiver part (root; restored "
+                    "after); 0 keeps the machine's. systemd hosts have 512, the kernel's "
+                    "default is 10")
     ap.add_argument("--receiver-exporter-args", default="",
                     help="extra exporter flags, space-separated (receiver), e.g. "
                          "--syslog.batch-delay=0s")
@@ -209,7 +213,8 @@ def main(argv):
                                             args.receiver_seconds, args.receiver_step_seconds,
                                             transports=args.receiver_transports.split(","),
                                             tick_us=args.receiver_tick_us,
-                                            extra_args=args.receiver_exporter_args.split())
+                                            extra_args=args.receiver_exporter_args.split(),
+                                            unix_qlen=args.receiver_unix_qlen)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     res["machine"]["loadavg_at_end"] = os.getloadavg()

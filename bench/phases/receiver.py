@@ -109,13 +109,33 @@ def one_run(exe, sender, msgs, transport, rate, seconds, work, syslog_year, tick
 
 def receiver_part(exe, sender, corpus_path, syslog_year, work, rate=50000, seconds=30.0,
                   step_seconds=5.0, max_rate=3200000, transports=("unixgram", "tcp", "udp"),
-                  tick_us=1000, extra_args=()):
+                  tick_us=1000, extra_args=(), unix_qlen=0):
+    """unix_qlen > 0: net.unix.max_dgram_qlen for the run (root; restored after)."""
+    qlen_path = "/proc/sys/net/unix/max_dgram_qlen"
+    with open(qlen_path) as f:
+        before = int(f.read())
+    if unix_qlen <= 0:
+        return _receiver_part(exe, sender, corpus_path, syslog_year, work, rate, seconds,
+                              step_seconds, max_rate, transports, tick_us, extra_args)
+    with open(qlen_path, "w") as f:
+        f.write(str(unix_qlen))
+    try:
+        return _receiver_part(exe, sender, corpus_path, syslog_year, work, rate, seconds,
+                              step_seconds, max_rate, transports, tick_us, extra_args)
+    finally:
+        with open(qlen_path, "w") as f:
+            f.write(str(before))
+
+
+def _receiver_part(exe, sender, corpus_path, syslog_year, work, rate, seconds, step_seconds,
+                   max_rate, transports, tick_us, extra_args):
     msgs, n = messages_file(corpus_path, work)
     log("receiver: %d distinct messages" % n)
     with open("/proc/sys/net/unix/max_dgram_qlen") as f:
         qlen = int(f.read())
     # A unix datagram queue holds this many datagrams (systemd sets 512; the
-    # kernel default is 10): a short queue makes the sender wait more often.
+    # kernel default is 10): a short queue makes the sender wait more often,
+    # and every wait is two context switches.
     res = {"steady": [], "peak": {}, "unix_max_dgram_qlen": qlen, "tick_us": tick_us,
            "exporter_args": list(extra_args)}
     for t in transports:
