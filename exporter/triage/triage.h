@@ -32,17 +32,17 @@
 // user names failing most and submitting most, as keyed hashes.
 //
 // Cost (bench/triage_attack.py, 100k failures each from a new address and
-// user name, callgrind, against --triage.enabled=false): ~480 instructions
-// per failure (+7.5% per line), ~820 with --triage.top_usernames=10,
-// against ~6,450 for the failure's three lines without triage; CPU
-// best-of-5 on 1 M such failures +9.7 to +11% (a shared VM; triage's code
-// runs at a lower IPC than the parsers'). Per failure: a dotted-quad parse,
-// two HLL adds (word hashes, the slice's register raised without a
-// branch), one sketch add that usually hits the last network's slot, one
-// counter increment; the series map is probed only when a 64-bit filter
-// says so. Failures interleaved from more networks than the sketch holds
-// evict on every add: ~950 instructions each (--shuffle). Memory is fixed by K, N and
-// the window's slices.
+// user name, callgrind, against --triage.enabled=false): ~510 instructions
+// per failure (+8.4% per line), ~850 with --triage.top_usernames=10,
+// against ~6,000 for the failure's three lines without triage; CPU
+// best-of-7 on 1 M such failures +8.7% (docs/benchmarks.md). Per failure: a
+// dotted-quad parse, two HLL adds (word hashes, registers prefetched while
+// the sketch counts), one sketch add that usually hits the last network's
+// slot, and integer counts (Publish() adds them to the counters per batch);
+// the series map is probed only when a 64-bit filter says so. Failures
+// interleaved from more networks than the sketch holds evict on every add:
+// ~950 instructions each (--shuffle). Memory is fixed by K, N and the
+// window's slices.
 //
 // State across restarts: Save/Restore (the "triage" section of the state
 // file) keep the series, the sketch and the windows.
