@@ -85,14 +85,6 @@ inline size_t RFindChar(absl::string_view s, char c) {
                       : static_cast<size_t>(static_cast<const char*>(p) - s.data());
 }
 
-// s.find(": ").
-inline size_t FindColonSpace(absl::string_view s) {
-  for (size_t i = FindChar(s, ':'); i != absl::string_view::npos; i = FindChar(s, ':', i + 1)) {
-    if (i + 1 < s.size() && s[i + 1] == ' ') return i;
-  }
-  return absl::string_view::npos;
-}
-
 }  // namespace pse
 
 #endif  // PSE_PARSERS_CHAR_SEARCH_H_

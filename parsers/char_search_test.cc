@@ -23,7 +23,6 @@ TEST(CharSearch, SameAsStringViewFind) {
         EXPECT_EQ(FindCharNear(s, c, pos), s.find(c, pos)) << t << " " << c << " " << pos;
       }
     }
-    EXPECT_EQ(FindColonSpace(s), s.find(": ")) << t;
     for (absl::string_view needle : {"", ":", ": ", "b[2", "a[1]b[2]x", "after", "nul"}) {
       for (size_t pos = 0; pos <= s.size() + 1; ++pos) {
         EXPECT_EQ(FindString(s, needle, pos), s.find(needle, pos))

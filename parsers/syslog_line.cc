@@ -287,13 +287,14 @@ SyslogLineParser::Result SyslogLineParser::ParseHostTagMessage(absl::string_view
   }
   // Program tag: "ident[pid]: " or "ident: ". Nearly always the first space
   // follows the tag's colon: that is the first ": " and the tag holds no
-  // space. Anything else takes the general search below.
-  size_t colon = FindCharNear(rest, ' ');
+  // space. Anything else takes the general search below. Without a host,
+  // the first token already searched is the tag.
+  size_t colon = has_host ? FindCharNear(rest, ' ') : sp;
   const bool plain_tag = colon != absl::string_view::npos && colon > 1 && rest[colon - 1] == ':';
   if (plain_tag) {
     --colon;
   } else {
-    colon = FindColonSpace(rest);
+    colon = FindString(rest, ": ");
   }
   if (colon == absl::string_view::npos || colon == 0) {
     // "tag:" at the very end (empty message) is still a line of that program.
