@@ -78,8 +78,8 @@ int ServiceTable::InternSet(int service, absl::string_view host) {
 ServiceId ServiceTable::Resolve(absl::string_view syslog_name, absl::string_view host) {
   if (!options_.host_label) host = {};
   for (const Recent& r : recent_) {
-    if (r.id.valid() && r.name.size() == syslog_name.size() && r.host.size() == host.size() &&
-        absl::string_view(r.name) == syslog_name && absl::string_view(r.host) == host) {
+    if (r.id.valid() && absl::string_view(r.name) == syslog_name &&
+        absl::string_view(r.host) == host) {
       return r.id;
     }
   }
