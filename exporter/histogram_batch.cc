@@ -28,9 +28,10 @@ void BatchedHistogram::Publish() {
   queued_ = false;
 }
 
-BatchedHistogram* HistogramBatch::Add(prometheus::Histogram* histogram,
+BatchedHistogram* HistogramBatch::Add(prometheus::Family<prometheus::Histogram>* family,
+                                      const std::map<std::string, std::string>& labels,
                                       const std::vector<double>& bounds) {
-  histograms_.emplace_back(histogram, bounds, &queue_);
+  histograms_.emplace_back(&family->Add(labels, bounds), bounds, &queue_);
   return &histograms_.back();
 }
 

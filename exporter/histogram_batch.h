@@ -19,8 +19,11 @@
 #define PSE_EXPORTER_HISTOGRAM_BATCH_H_
 
 #include <deque>
+#include <map>
+#include <string>
 #include <vector>
 
+#include "prometheus/family.h"
 #include "prometheus/histogram.h"
 
 namespace pse {
@@ -45,8 +48,11 @@ class BatchedHistogram {
 
 class HistogramBatch {
  public:
-  // `bounds` must be the histogram's bucket bounds and outlive the batch.
-  BatchedHistogram* Add(prometheus::Histogram* histogram, const std::vector<double>& bounds);
+  // The series `labels` of `family` (made with `bounds`, which must outlive
+  // the batch), observed through the batch.
+  BatchedHistogram* Add(prometheus::Family<prometheus::Histogram>* family,
+                        const std::map<std::string, std::string>& labels,
+                        const std::vector<double>& bounds);
   // Publishes every histogram observed since the last call.
   void Publish();
 

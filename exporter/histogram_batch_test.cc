@@ -23,9 +23,9 @@ TEST(HistogramBatch, SameBucketsAndSumAsObserve) {
   prometheus::Registry registry;
   auto& family = prometheus::BuildHistogram().Name("h").Register(registry);
   prometheus::Histogram& direct = family.Add({{"k", "direct"}}, kBounds);
-  prometheus::Histogram& held = family.Add({{"k", "held"}}, kBounds);
   HistogramBatch batch;
-  BatchedHistogram* b = batch.Add(&held, kBounds);
+  BatchedHistogram* b = batch.Add(&family, {{"k", "held"}}, kBounds);
+  prometheus::Histogram& held = family.Add({{"k", "held"}}, kBounds);  // the same series
   // Below the first bound, on every bound, between bounds, past the last.
   const std::vector<double> values = {0, 0.25, 0.5, 0.75, 1, 2, 10, 60, 61, 1e9, -1};
   for (double v : values) {

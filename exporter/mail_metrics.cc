@@ -266,7 +266,7 @@ void MailMetrics::HandleDelivery(PerService& s, const LogRecord& record, const M
           std::map<std::string, std::string> labels =
               s.Labels({{"stage", std::string(kStages[i])}});
           if (fam == f.pipe_delay) labels["relay"] = relay;
-          (*stages)[i] = batch_.Add(&fam->Add(labels, TimeBuckets()), TimeBuckets());
+          (*stages)[i] = batch_.Add(fam, labels, TimeBuckets());
         }
         (*stages)[i]->Observe(ev.delays[i]);
       }
@@ -284,9 +284,8 @@ void MailMetrics::HandleDelivery(PerService& s, const LogRecord& record, const M
     for (int i = 0; i < 4; ++i) {
       BatchedHistogram*& h = s.delivery_delay[t][i];
       if (h == nullptr) {
-        h = batch_.Add(&f.delivery_delay->Add(s.Labels({{"transport", transport()},
-                                                        {"stage", std::string(kStages[i])}}),
-                                              TimeBuckets()),
+        h = batch_.Add(f.delivery_delay,
+                       s.Labels({{"transport", transport()}, {"stage", std::string(kStages[i])}}),
                        TimeBuckets());
       }
       h->Observe(ev.delays[i]);
@@ -377,9 +376,8 @@ void MailMetrics::Handle(int label_id, const std::string& service, const std::st
       return;
     case MailKind::kQmgrInserted:
       if (s.qmgr_nrcpt == nullptr) {
-        s.qmgr_nrcpt =
-            batch_.Add(&f.qmgr_nrcpt->Add(svc(), RecipientBuckets()), RecipientBuckets());
-        s.qmgr_size = batch_.Add(&f.qmgr_size->Add(svc(), SizeBuckets()), SizeBuckets());
+        s.qmgr_nrcpt = batch_.Add(f.qmgr_nrcpt, svc(), RecipientBuckets());
+        s.qmgr_size = batch_.Add(f.qmgr_size, svc(), SizeBuckets());
       }
       s.qmgr_nrcpt->Observe(static_cast<double>(ev.nrcpt));
       s.qmgr_size->Observe(static_cast<double>(ev.size));
