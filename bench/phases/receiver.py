@@ -113,18 +113,17 @@ def receiver_part(exe, sender, corpus_path, syslog_year, work, rate=50000, secon
     """unix_qlen > 0: net.unix.max_dgram_qlen for the run (root; restored after)."""
     qlen_path = "/proc/sys/net/unix/max_dgram_qlen"
     with open(qlen_path) as f:
-        before = int(f.read())
-    if unix_qlen <= 0:
-        return _receiver_part(exe, sender, corpus_path, syslog_year, work, rate, seconds,
-                              step_seconds, max_rate, transports, tick_us, extra_args)
-    with open(qlen_path, "w") as f:
-        f.write(str(unix_qlen))
+        before = f.read()
+    if unix_qlen > 0:
+        with open(qlen_path, "w") as f:
+            f.write(str(unix_qlen))
     try:
         return _receiver_part(exe, sender, corpus_path, syslog_year, work, rate, seconds,
                               step_seconds, max_rate, transports, tick_us, extra_args)
     finally:
-        with open(qlen_path, "w") as f:
-            f.write(str(before))
+        if unix_qlen > 0:
+            with open(qlen_path, "w") as f:
+                f.write(before)
 
 
 def _receiver_part(exe, sender, corpus_path, syslog_year, work, rate, seconds, step_seconds,
