@@ -75,6 +75,9 @@ def main(argv):
                     help="parser_bench binary ('' to skip)")
     ap.add_argument("--sender", default=os.path.join(ROOT, "build-bench", "syslog_sender"),
                     help="bench/syslog_sender binary (receiver)")
+    ap.add_argument("--floor", default=os.path.join(ROOT, "build-bench", "syslog_floor"),
+                    help="bench/syslog_floor binary, the bare receiver the exporter is compared "
+                         "with (receiver); missing: no comparison")
     ap.add_argument("--results", default=os.path.join(HERE, "results"))
     ap.add_argument("--lines", type=int, default=2000000)
     ap.add_argument("--reps", type=int, default=3, help="--once repetitions (median reported)")
@@ -214,7 +217,9 @@ def main(argv):
                                             transports=args.receiver_transports.split(","),
                                             tick_us=args.receiver_tick_us,
                                             extra_args=args.receiver_exporter_args.split(),
-                                            unix_qlen=args.receiver_unix_qlen)
+                                            unix_qlen=args.receiver_unix_qlen,
+                                            floor=os.path.abspath(args.floor)
+                                            if os.access(args.floor, os.X_OK) else None)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     res["machine"]["loadavg_at_end"] = os.getloadavg()

@@ -23,7 +23,7 @@ fi
 build=${PSE_BENCH_BUILD_DIR:-build-bench}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DPSE_BUILD_TESTS=OFF \
   -DPSE_BUILD_BENCHMARKS=ON >/dev/null
-cmake --build "$build" --target postfix_sasl_exporter parser_bench syslog_sender -j"$(nproc)" >/dev/null
+cmake --build "$build" --target postfix_sasl_exporter parser_bench syslog_sender syslog_floor -j"$(nproc)" >/dev/null
 
 exec python3 bench/bench.py --exe "$build/postfix_sasl_exporter" \
-  --micro "$build/parser_bench" --sender "$build/syslog_sender" "$@"
+  --micro "$build/parser_bench" --sender "$build/syslog_sender" --floor "$build/syslog_floor" "$@"
