@@ -31,6 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "bench_socket.h"
+
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
@@ -45,23 +47,17 @@ void OnSignal(int) { g_stop = 1; }
 int Bind(const std::string& transport, const std::string& address) {
   if (transport == "unixgram") {
     const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    struct sockaddr_un sa = {};
-    sa.sun_family = AF_UNIX;
-    std::strncpy(sa.sun_path, address.c_str(), sizeof(sa.sun_path) - 1);
+    const struct sockaddr_un sa = UnixAddress(address);
     unlink(address.c_str());
-    if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) Die("bind");
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0) Die("bind");
     return fd;
   }
-  const size_t colon = address.rfind(':');
-  struct sockaddr_in sa = {};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(std::atoi(address.c_str() + colon + 1)));
-  inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr);
+  const struct sockaddr_in sa = InetAddress(address);
   const bool tcp = transport == "tcp";
   const int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
   const int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) Die("bind");
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0) Die("bind");
   if (tcp && listen(fd, 16) != 0) Die("listen");
   return fd;
 }

@@ -39,6 +39,8 @@
 #include <string>
 #include <vector>
 
+#include "bench_socket.h"
+
 namespace {
 
 double Now() {
@@ -56,19 +58,13 @@ int Connect(const std::string& transport, const std::string& address) {
   int fd;
   if (transport == "unixgram") {
     fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-    struct sockaddr_un sa = {};
-    sa.sun_family = AF_UNIX;
-    std::strncpy(sa.sun_path, address.c_str(), sizeof(sa.sun_path) - 1);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) Die("connect");
+    const struct sockaddr_un sa = UnixAddress(address);
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0) Die("connect");
     return fd;
   }
-  const size_t colon = address.rfind(':');
-  struct sockaddr_in sa = {};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(std::atoi(address.c_str() + colon + 1)));
-  inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr);
+  const struct sockaddr_in sa = InetAddress(address);
   fd = socket(AF_INET, transport == "udp" ? SOCK_DGRAM : SOCK_STREAM, 0);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) Die("connect");
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0) Die("connect");
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   return fd;
 }
