@@ -36,7 +36,7 @@ bool ConsumeNumber(absl::string_view* s, int64_t* out, size_t max_digits = 18) {
 
 // A word up to the next space (or the end).
 absl::string_view ConsumeWord(absl::string_view* s) {
-  size_t sp = s->find(' ');
+  const size_t sp = FindCharNear(*s, ' ');  // words are short
   absl::string_view w = s->substr(0, sp);
   s->remove_prefix(sp == absl::string_view::npos ? s->size() : sp);
   return w;
