@@ -79,13 +79,23 @@ class AccountsTest(harness.TempDirTest):
         return proc.stdout.decode().strip()
 
     def wait_families(self, exp, expected):
-        """Until every sample of the three families is as expected."""
+        """Until every sample of the three families is as expected, and no
+        other; a timeout names the samples that differ."""
+        families = (FAILURES, MESSAGES, CLIENTS)
+        last = {}
+
         def matches():
             got = exp.scrape()
-            have = {k: v for k, v in got.items()
-                    if k.split("{", 1)[0] in (FAILURES, MESSAGES, CLIENTS)}
-            return have == expected and got
-        return exp.wait_for(matches, "the by-username families to be %s" % expected)
+            last.clear()
+            last.update((k, v) for k, v in got.items() if k.split("{", 1)[0] in families)
+            return last == expected and got
+        try:
+            return exp.wait_for(matches, "the by-username families to be as expected")
+        except psetest.TestFailure as e:
+            diff = harness.diff_samples(last, expected, families)
+            extra = [(k, None, v) for k, v in sorted(last.items()) if k not in expected]
+            raise psetest.TestFailure("%s; (key, expected, actual):\n  %s" % (
+                e, "\n  ".join(map(repr, diff + [d for d in extra if d not in diff]))))
 
     def expected(self, admin, hostile, mallory, alice):
         def key(family, label):
