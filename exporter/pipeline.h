@@ -10,12 +10,12 @@
 //
 // It is the RecordSink that sources feed. It also copies a source's health
 // counters into the exporter's self metrics (SyncSourceStats).
-// postfix_exporter_log_lines_total and the mail-flow histograms are added
-// once per batch of lines, by PublishCounts() (which SyncSourceStats calls),
-// not per line: atomic updates per line were a measurable share of the
-// ingest's CPU. The ingest
-// loop calls SyncSourceStats under the lock after every Poll, so nothing
-// that collects under that lock sees a count behind the lines read.
+// postfix_exporter_log_lines_total, the mail-flow histograms and triage's
+// by-client counters are added once per batch of lines, by PublishCounts()
+// (which SyncSourceStats calls), not per line: atomic updates per line were
+// a measurable share of the ingest's CPU. The ingest loop calls
+// SyncSourceStats under the lock after every Poll, so nothing that collects
+// under that lock sees a count behind the lines read.
 // Not thread-safe: the ingest thread owns it; HTTP threads read the registry.
 #ifndef PSE_EXPORTER_PIPELINE_H_
 #define PSE_EXPORTER_PIPELINE_H_
@@ -80,8 +80,9 @@ class Pipeline : public RecordSink {
   // Copies the cumulative counters of `stats` into the self metrics. `now`
   // is the wall clock, for the journal lag. Calls PublishCounts().
   void SyncSourceStats(const SourceStats& stats, absl::Time now);
-  // Adds the lines read since the last call to postfix_exporter_log_lines_total
-  // and the held histogram observations to their histograms.
+  // Adds the lines read since the last call to postfix_exporter_log_lines_total,
+  // the held histogram observations to their histograms and triage's counts
+  // to its families (Triage::Publish).
   void PublishCounts();
 
   // Adds the "metrics", "sessions", "pipeline", "triage" and "refiner"

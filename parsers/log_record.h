@@ -9,8 +9,8 @@
 #define PSE_PARSERS_LOG_RECORD_H_
 
 #include <cstdint>
-#include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "parsers/char_search.h"
 
@@ -42,7 +42,7 @@ struct LogRecord {
 // the CPU cannot forward from the stores (a stall on every line).
 inline bool SplitPostfixIdentifier(absl::string_view ident, absl::string_view* syslog_name,
                                    absl::string_view* daemon) {
-  if (ident.size() < 7 || std::memcmp(ident.data(), "postfix", 7) != 0) return false;
+  if (!absl::StartsWith(ident, "postfix")) return false;
   size_t slash = RFindChar(ident, '/');
   if (slash == absl::string_view::npos || slash == 0 || slash + 1 == ident.size()) return false;
   *syslog_name = ident.substr(0, slash);

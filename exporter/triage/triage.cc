@@ -206,8 +206,7 @@ void Triage::Demote(const triage::NetPrefix& prefix) {
 
 size_t Triage::MemoryBytes() const {
   return clients_.MemoryBytes() + usernames_.MemoryBytes() +
-         sketch_.capacity() *
-             (sizeof(triage::SpaceSaving<triage::NetPrefix, triage::NetPrefixHash>::Entry) + 48) +
+         sketch_.capacity() * (sizeof(Sketch::Entry) + 48) +
          (accounts_ ? accounts_->MemoryBytes() : 0);
 }
 
@@ -282,7 +281,7 @@ absl::Status Triage::Restore(const std::vector<std::string>& lines) {
       }
       series.emplace_back(prefix, v);
     } else if (t[0] == "sketch") {
-      triage::SpaceSaving<triage::NetPrefix, triage::NetPrefixHash>::Entry e;
+      Sketch::Entry e;
       if (t.size() != 4 || !triage::ParsePrefixString(t[1], &e.key) ||
           !absl::SimpleAtoi(t[2], &e.count) || !absl::SimpleAtoi(t[3], &e.error)) {
         return bad();

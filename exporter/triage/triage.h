@@ -20,13 +20,13 @@
 //  - postfix_smtpd_sasl_failing_clients / _failing_usernames: distinct
 //    client addresses and user names with a failure in the trailing window
 //    (HyperLogLog, distinct_window.h: 0.8% standard error, at most
-//    2 x 31 x 16 KiB), rounded.
-//  Publish() puts both into the registry once per batch of lines (the
-//  ingest loop calls it under its lock): the by-client values are counted
-//  here in plain integers (what the state file saves) and added to their
-//  counters there, the gauges set only if the estimate changed. User names are hashed into
-//  registers, never exported; Postfix
-//    logs them only from 3.9 on (", sasl_username=").
+//    2 x 31 x 16 KiB), rounded. User names are hashed into registers,
+//    never exported; Postfix logs them only from 3.9 on (", sasl_username=").
+//
+// Publish() puts both into the registry once per batch of lines (the ingest
+// loop calls it under its lock): the by-client values are counted here in
+// plain integers (what the state file saves) and added to their counters
+// there; the gauges are set only if the estimate changed.
 //
 // With --triage.top_usernames, the accounts at risk too (accounts.h): the
 // user names failing most and submitting most, as keyed hashes.
@@ -129,6 +129,7 @@ class Triage : public FailureObserver {
   const triage::AccountTriage* accounts() const { return accounts_.get(); }
 
  private:
+  using Sketch = triage::SpaceSaving<triage::NetPrefix, triage::NetPrefixHash>;
   struct Series {
     prometheus::Counter* counter;
     uint64_t value;
@@ -163,7 +164,7 @@ class Triage : public FailureObserver {
   uint64_t other_published_ = 0;
   prometheus::Gauge* failing_clients_;
   prometheus::Gauge* failing_usernames_;
-  triage::SpaceSaving<triage::NetPrefix, triage::NetPrefixHash> sketch_;
+  Sketch sketch_;
   absl::flat_hash_map<triage::NetPrefix, Series> series_;
   // The FilterBit of every network in series_ (and, after a demotion, of
   // none other).
