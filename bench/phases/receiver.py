@@ -41,6 +41,7 @@ from phases.proc import exporter_env, log, proc_cpu_seconds, stop
 from phases.scrape import Scraper, settled, value, wait_http
 import psetest
 
+QLEN_PATH = "/proc/sys/net/unix/max_dgram_qlen"
 RECEIVED = "postfix_exporter_syslog_messages_received_total"
 DROPPED = "postfix_exporter_syslog_messages_dropped_total"
 _BSD = re.compile(rb"^(\w{3} +\d+ \d\d:\d\d:\d\d) \S+ (.*)$")
@@ -117,17 +118,21 @@ def one_run(exe, sender, msgs, transport, rate, seconds, work, syslog_year, tick
             "achieved_rate": received / snd["seconds"] if snd["seconds"] else 0}
 
 
-def floor_run(floor, sender, msgs, transport, rate, seconds, work, tick_us=1000):
-    """bench/syslog_floor in the exporter's place: the kernel's share."""
+def kept_pace(step):
+    """The sender sent at least 95 % of the offered rate in a run."""
+    return step["achieved_rate"] >= 0.95 * step["offered_rate"]
+
+
+def floor_run(floor, sender, msgs, transport, rate, seconds, work, qlen, tick_us=1000):
+    """bench/syslog_floor in the exporter's place: the kernel's share.
+    qlen: net.unix.max_dgram_qlen."""
     if transport == "unixgram":
         target = listen = os.path.join(work, "floor.sock")
     else:
         target = listen = "127.0.0.1:%d" % psetest.free_port()
     # The exporter's 1 ms read-coalescing sleep, except where a unix datagram
     # queue cannot hold a millisecond's burst: the sender would wait.
-    with open("/proc/sys/net/unix/max_dgram_qlen") as f:
-        short_queue = transport == "unixgram" and int(f.read()) < 64
-    delay_us = "0" if short_queue else "1000"
+    delay_us = "0" if transport == "unixgram" and qlen < 64 else "1000"
     fl = subprocess.Popen([floor, transport, listen, delay_us], stdout=subprocess.PIPE, text=True)
     try:
         if fl.stdout.readline().strip() != "ready":
@@ -152,18 +157,17 @@ def receiver_part(exe, sender, corpus_path, syslog_year, work, rate=50000, secon
                   tick_us=1000, extra_args=(), unix_qlen=0, floor=None):
     """unix_qlen > 0: net.unix.max_dgram_qlen for the run (root; restored after).
     floor: the bench/syslog_floor binary, run once per transport; None: not."""
-    qlen_path = "/proc/sys/net/unix/max_dgram_qlen"
-    with open(qlen_path) as f:
+    with open(QLEN_PATH) as f:
         before = f.read()
     if unix_qlen > 0:
-        with open(qlen_path, "w") as f:
+        with open(QLEN_PATH, "w") as f:
             f.write(str(unix_qlen))
     try:
         return _receiver_part(exe, sender, corpus_path, syslog_year, work, rate, seconds,
                               step_seconds, max_rate, transports, tick_us, extra_args, floor)
     finally:
         if unix_qlen > 0:
-            with open(qlen_path, "w") as f:
+            with open(QLEN_PATH, "w") as f:
                 f.write(before)
 
 
@@ -171,7 +175,7 @@ def _receiver_part(exe, sender, corpus_path, syslog_year, work, rate, seconds, s
                    max_rate, transports, tick_us, extra_args, floor):
     msgs, n = messages_file(corpus_path, work)
     log("receiver: %d distinct messages" % n)
-    with open("/proc/sys/net/unix/max_dgram_qlen") as f:
+    with open(QLEN_PATH) as f:
         qlen = int(f.read())
     # A unix datagram queue holds this many datagrams (systemd sets 512; the
     # kernel default is 10): a short queue makes the sender wait more often,
@@ -183,7 +187,7 @@ def _receiver_part(exe, sender, corpus_path, syslog_year, work, rate, seconds, s
         r = one_run(exe, sender, msgs, t, rate, seconds, work, syslog_year, tick_us, extra_args)
         log("  %.0f msgs per exporter CPU-s, drops %d" % (r["msgs_per_cpu_s"], r["drops"]))
         if floor:
-            f = floor_run(floor, sender, msgs, t, rate, seconds, work, tick_us)
+            f = floor_run(floor, sender, msgs, t, rate, seconds, work, qlen, tick_us)
             r["floor"] = f
             log("  bare receiver (bench/syslog_floor): %.0f msgs per CPU-s, received %d of %d"
                 % (f["msgs_per_cpu_s"], f["received"], f["sent"]))
@@ -198,7 +202,7 @@ def _receiver_part(exe, sender, corpus_path, syslog_year, work, rate, seconds, s
             steps.append(s)
             if s["drops"] > 0:
                 break
-            if s["achieved_rate"] < 0.95 * offered:
+            if not kept_pace(s):
                 # The sender fell behind (one core of UDP sends): what it
                 # achieved without a drop is the figure, a lower bound.
                 peak, sender_bound = max(peak, int(s["achieved_rate"])), True

@@ -2,6 +2,7 @@
 stdout): one table per part, ratios to the other tools and the targets."""
 
 from phases.proc import MIB
+from phases.receiver import kept_pace
 
 
 def fmt_int(n):
@@ -242,7 +243,7 @@ def _receiver(rc):
     for t, p in rc["peak"].items():
         steps.append("%s: " % t + ", ".join("%d/s %s (%.0f msgs/CPU-s)" % (
             s["offered_rate"], "%d drops" % s["drops"] if s["drops"] else
-            "ok" if s["achieved_rate"] >= 0.95 * s["offered_rate"] else
+            "ok" if kept_pace(s) else
             "sender achieved %d/s" % s["achieved_rate"],
             s["msgs_per_cpu_s"]) for s in p["steps"]))
     extra = " ".join(rc.get("exporter_args") or [])
